@@ -1,0 +1,43 @@
+# Two commands on a fresh clone: `make report` (the full study and its site) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+CORES ?= all
+
+.PHONY: install system-deps report quick-report test lint clean
+
+$(INSTALLED): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(INSTALLED)
+
+# Debian packages: graphviz draws the rule graph, chromium runs the browser test.
+system-deps:
+	@missing=""; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "warning: install$$missing with apt-get (needs root) for the rule graph and browser test"; fi; \
+	fi
+
+report: install system-deps
+	$(BIN)/snakemake --cores $(CORES)
+
+quick-report: install system-deps
+	$(BIN)/snakemake --cores $(CORES) --configfile config/quick.yaml
+
+lint: install
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/snakemake --lint
+
+test: install system-deps lint
+	$(BIN)/python -m pytest -ra
+
+clean:
+	rm -rf results logs site .snakemake docs/generated

@@ -1,0 +1,14 @@
+"""Write the seeded train/validation/test split of every repeat of one n."""
+
+from kryptonite_n.data import write_splits
+from kryptonite_n.jobs import job_log
+
+with job_log(snakemake.log[0], snakemake.threads):
+    write_splits(
+        snakemake.input.y,
+        int(snakemake.wildcards.n),
+        snakemake.params.fractions,
+        snakemake.params.seed,
+        snakemake.params.repeats,
+        snakemake.output.splits,
+    )

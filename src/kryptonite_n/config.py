@@ -1,0 +1,155 @@
+"""The study configuration: coerce command-line strings, fill defaults, validate, resolve per n.
+
+Snakemake parses ``--config key=value`` with YAML's BaseLoader, so every scalar arrives as a
+string. ``prepare_config`` walks the JSON schema and turns such strings into the type the
+schema asks for, so a value given on the command line behaves exactly like one in a file.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from kryptonite_n.io import DataError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+MODELS = ("mlp", "poly_logreg", "mock_baseline", "xor_oracle", "fso_logreg", "parity_gf2")
+
+
+def load_schema(path: Path | str = SCHEMA_PATH) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    """Merge a schema with its $ref and allOf parts, enough to learn what a value should be."""
+    parts = [schema]
+    if "$ref" in schema:
+        target = root
+        for step in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[step]
+        parts.append(_resolve(target, root))
+    parts += [_resolve(sub, root) for sub in schema.get("allOf", [])]
+    merged: dict = {}
+    properties: dict = {}
+    for part in reversed(parts):  # the schema's own words win over what it refers to
+        for name, sub in part.get("properties", {}).items():
+            properties[name] = {**properties.get(name, {}), **sub}
+        merged.update({k: v for k, v in part.items() if k not in ("properties", "$ref", "allOf")})
+    merged["properties"] = properties
+    return merged
+
+
+def _types(schema: dict) -> list[str]:
+    kind = schema.get("type", [])
+    return [kind] if isinstance(kind, str) else list(kind)
+
+
+_NULLS = {"null", "none", "~", ""}
+_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _coerce_scalar(value: str, types: list[str]) -> Any:
+    text = value.strip()
+    if "null" in types and text.lower() in _NULLS - ({""} if "string" in types else set()):
+        return None
+    if "boolean" in types and text.lower() in _BOOLEANS:
+        return _BOOLEANS[text.lower()]
+    if "integer" in types:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    if "array" in types or "object" in types:
+        parsed = yaml.safe_load(text)
+        if isinstance(parsed, list | dict):
+            return parsed
+    return value
+
+
+def coerce(value: Any, schema: dict, root: dict) -> Any:
+    """Return ``value`` with strings converted to the types ``schema`` expects, recursively."""
+    schema = _resolve(schema, root)
+    types = _types(schema)
+    if isinstance(value, str) and types and ("string" not in types or value.strip().lower() in _NULLS):
+        value = _coerce_scalar(value, types)
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return [coerce(item, items, root) for item in value]
+    if isinstance(value, Mapping):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties", {})
+        out = {}
+        for key, item in value.items():
+            # by_n keys: YAML files give ints, the command line gives strings; keep one form.
+            name = str(key) if "propertyNames" in schema else key
+            sub = properties.get(name, extra if isinstance(extra, dict) else {})
+            out[name] = coerce(item, sub, root)
+        return out
+    return value
+
+
+def _fill_defaults(validator_class: type) -> type:
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _error_location(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(part) for part in error.absolute_path)
+    return path or "(top level)"
+
+
+def prepare_config(config: Mapping[str, Any], schema_path: Path | str = SCHEMA_PATH) -> dict:
+    """Coerce, fill defaults and validate; raise DataError naming the offending key."""
+    schema = load_schema(schema_path)
+    prepared = coerce(dict(config), schema, schema)
+    validator = _fill_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(prepared), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        raise DataError(f"invalid config at '{_error_location(error)}': {error.message}")
+    split = prepared["split"]
+    if abs(split["train"] + split["validation"] + split["test"] - 1.0) > 1e-9:
+        raise DataError(f"invalid config at 'split': fractions must sum to 1, got {split}")
+    return prepared
+
+
+def model_settings(config: Mapping[str, Any], model: str, n: int) -> dict[str, Any]:
+    """A model's settings for n: its defaults, overridden by the nearest ``by_n`` at or below n.
+
+    So n = 24, 30, 45 use the n = 18 row of the paper's tables unless configured themselves.
+    """
+    section = dict(config["models"][model])
+    overrides = section.pop("by_n", {})
+    section.pop("enabled", None)
+    section.pop("dimensions", None)
+    below = [int(key) for key in overrides if int(key) <= n]
+    if below:
+        section.update(overrides[str(max(below))])
+    return dict(sorted(section.items()))
+
+
+def model_dimensions(config: Mapping[str, Any], model: str) -> list[int]:
+    """The n this model runs on: the study's dimensions, limited by the model's own list."""
+    section = config["models"][model]
+    if not section.get("enabled", True):
+        return []
+    allowed = section.get("dimensions")
+    return [n for n in config["dimensions"] if allowed is None or n in allowed]

@@ -1,0 +1,270 @@
+"""Kryptonite-N datasets: generate them faithfully, read published ones safely, split them.
+
+A Kryptonite-N row holds n values, each a fair bit plus noise from one of three families:
+uniform (the irrelevant third), Laplace and Gaussian (the informative two thirds). The label
+is the parity of the informative bits, flipped at random with a small probability.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kryptonite_n.io import DataError, write_json, write_npy
+
+FAMILIES = ("uniform", "laplace", "gaussian")
+IRRELEVANT_FAMILY = "uniform"
+
+#: The mock paper's accuracy targets, which it claimed no model would reach.
+TARGETS = {9: 0.95, 12: 0.925, 15: 0.90, 18: 0.875, 24: 0.80, 30: 0.75, 45: 0.70}
+
+
+def target_accuracy(n: int) -> float | None:
+    """The published target for n, or None for an n the challenge never published."""
+    return TARGETS.get(n)
+
+
+def default_flip_rate(n: int) -> float:
+    """Label-flip rate measured on the published files: p(n) = 1 / (8 sqrt n)."""
+    return 1.0 / (8.0 * math.sqrt(n))
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    """How one Kryptonite-N dataset is drawn. ``None`` means the published default."""
+
+    rows_per_feature: int = 2000
+    hidden_rows: int = 10000
+    scales: dict[str, float] = field(
+        default_factory=lambda: {"uniform": 0.025, "laplace": 0.05, "gaussian": 0.1}
+    )
+    flip_rate: float | None = None
+    irrelevant_share: float = 1 / 3
+
+    def flip_rate_for(self, n: int) -> float:
+        return default_flip_rate(n) if self.flip_rate is None else self.flip_rate
+
+
+@dataclass
+class Dataset:
+    """A labelled set, its hidden set, and (for generated data) the truth behind them."""
+
+    X: np.ndarray
+    y: np.ndarray
+    hidden_X: np.ndarray
+    hidden_y: np.ndarray | None = None
+    truth: dict | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[1])
+
+
+def family_counts(n: int, irrelevant_share: float) -> dict[str, int]:
+    """How many features each family gets; the informative ones split evenly."""
+    irrelevant = round(n * irrelevant_share)
+    informative = n - irrelevant
+    if irrelevant < 0 or informative < 1:
+        raise DataError(f"n={n} with irrelevant_share={irrelevant_share} leaves no informative feature")
+    laplace = informative // 2
+    return {"uniform": irrelevant, "laplace": laplace, "gaussian": informative - laplace}
+
+
+def _noise(rng: np.random.Generator, family: str, scale: float, size: int) -> np.ndarray:
+    if family == "uniform":
+        return rng.uniform(-scale, scale, size)
+    if family == "laplace":
+        return rng.laplace(0.0, scale, size)
+    return rng.normal(0.0, scale, size)
+
+
+def _draw(rng: np.random.Generator, rows: int, families: list[str], scales: dict[str, float],
+          informative: np.ndarray, flip_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    bits = rng.integers(0, 2, size=(rows, len(families)), dtype=np.int64)
+    X = bits.astype(np.float64)
+    for j, family in enumerate(families):
+        X[:, j] += _noise(rng, family, scales[family], rows)
+    clean = np.bitwise_xor.reduce(bits[:, informative], axis=1)
+    flips = rng.random(rows) < flip_rate
+    return X.astype(np.float32), (clean ^ flips).astype(np.int64), flips
+
+
+def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Dataset:
+    """Draw the labelled and hidden Kryptonite-n sets, sharing one feature layout.
+
+    The same (n, seed, settings) always gives byte-identical arrays.
+    """
+    settings = settings or GeneratorSettings()
+    if n <= 0 or n % 3:
+        raise DataError(f"n={n}: generated Kryptonite-N needs a positive multiple of 3")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, n]))
+    counts = family_counts(n, settings.irrelevant_share)
+    families = [f for f in FAMILIES for _ in range(counts[f])]
+    families = [families[i] for i in rng.permutation(n)]
+    informative = np.array([j for j, f in enumerate(families) if f != IRRELEVANT_FAMILY])
+    flip_rate = settings.flip_rate_for(n)
+    X, y, flips = _draw(rng, settings.rows_per_feature * n, families, settings.scales,
+                        informative, flip_rate)
+    hidden_X, hidden_y, _ = _draw(rng, settings.hidden_rows, families, settings.scales,
+                                  informative, flip_rate)
+    truth = {
+        "n": n,
+        "seed": seed,
+        "informative": informative.tolist(),
+        "families": families,
+        "flip_rate": flip_rate,
+        "flipped_rows": int(flips.sum()),
+        "scales": dict(settings.scales),
+        "hidden_labels_file": f"hidden-kryptonite-{n}-y.npy",
+        "settings": asdict(settings),
+        "source": "generated",
+    }
+    return Dataset(X=X, y=y, hidden_X=hidden_X, hidden_y=hidden_y, truth=truth)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def dataset_files(folder: Path | str, n: int) -> dict[str, Path]:
+    """The published file names of one n inside ``folder``."""
+    folder = Path(folder)
+    return {
+        "X": folder / f"kryptonite-{n}-X.npy",
+        "y": folder / f"kryptonite-{n}-y.npy",
+        "hidden_X": folder / f"hidden-kryptonite-{n}-X.npy",
+        "hidden_y": folder / f"hidden-kryptonite-{n}-y.npy",
+        "truth": folder / "truth.json",
+    }
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as error:  # numpy raises several types for a damaged file
+        raise DataError(f"{path}: not a readable .npy file ({error})") from error
+
+
+def _check_features(path: Path, X: np.ndarray, n: int) -> np.ndarray:
+    if X.ndim != 2 or X.shape[1] != n:
+        raise DataError(f"{path}: expected shape (rows, {n}), found {X.shape}")
+    if X.shape[0] == 0:
+        raise DataError(f"{path}: has no rows")
+    if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
+        raise DataError(f"{path}: dtype {X.dtype} cannot be read as float32 features")
+    X = X.astype(np.float32)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(f"{path}: {int(bad.sum())} non-finite values (first at row {row}, column {col})")
+    return X
+
+
+def _check_labels(path: Path, y: np.ndarray, rows: int, x_path: Path) -> np.ndarray:
+    if y.ndim != 1:
+        raise DataError(f"{path}: expected a 1-D label vector, found shape {y.shape}")
+    if len(y) != rows:
+        raise DataError(f"{path}: {len(y)} labels but {x_path.name} has {rows} rows")
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
+            or y.dtype == np.bool_):
+        raise DataError(f"{path}: dtype {y.dtype} cannot be read as 0/1 labels")
+    values = np.unique(y)
+    if not np.isin(values, [0, 1]).all():
+        raise DataError(f"{path}: labels must be exactly 0 or 1, found {values[~np.isin(values, [0, 1])][:5].tolist()}")
+    return y.astype(np.int64)
+
+
+def read_published(folder: Path | str, n: int) -> Dataset:
+    """Read and validate the published files of one n; raise DataError naming the bad file."""
+    files = dataset_files(folder, n)
+    X = _check_features(files["X"], _load_npy(files["X"]), n)
+    y = _check_labels(files["y"], _load_npy(files["y"]), X.shape[0], files["X"])
+    hidden_X = _check_features(files["hidden_X"], _load_npy(files["hidden_X"]), n)
+    hidden_y = None
+    if files["hidden_y"].exists():
+        hidden_y = _check_labels(files["hidden_y"], _load_npy(files["hidden_y"]),
+                                 hidden_X.shape[0], files["hidden_X"])
+    truth = json.loads(files["truth"].read_text()) if files["truth"].exists() else None
+    if truth is not None and truth.get("hidden_labels_file") is None:
+        hidden_y = None  # published data: no true hidden labels, whatever lies beside it
+    return Dataset(X=X, y=y, hidden_X=hidden_X, hidden_y=hidden_y, truth=truth)
+
+
+def write_dataset(dataset: Dataset, files: dict[str, Path | str]) -> None:
+    """Write a dataset to ``files`` (keys as in ``dataset_files``), each file atomically."""
+    arrays = {"X": dataset.X, "y": dataset.y, "hidden_X": dataset.hidden_X}
+    if dataset.hidden_y is not None and "hidden_y" in files:
+        arrays["hidden_y"] = dataset.hidden_y
+    for key, array in arrays.items():
+        write_npy(files[key], array)
+    write_json(files["truth"], dataset.truth)
+
+
+def prepare_dataset(n: int, outputs: dict[str, Path | str], *, seed: int, data_dir: str | None,
+                    generator: dict | None, carbon: dict | None = None) -> None:
+    """Generate the n dataset, or read and validate it from ``data_dir``, into ``outputs``.
+
+    Reading validates every file before anything is written, so bad input leaves nothing.
+    """
+    from kryptonite_n.carbon import carbon_meter
+
+    with carbon_meter(outputs["carbon"], carbon, n=n) as meter, meter.measure("data"):
+        if data_dir:
+            dataset = read_published(data_dir, n)
+            dataset.truth = {"n": n, "source": str(data_dir), "informative": None,
+                             "families": None, "flip_rate": None, "hidden_labels_file": None}
+        else:
+            dataset = generate(n, seed, GeneratorSettings(**(generator or {})))
+        write_dataset(dataset, outputs)
+
+
+def load_dataset(folder: Path | str, n: int) -> Dataset:
+    """Read a dataset that ``prepare_dataset`` wrote (already validated)."""
+    return read_published(folder, n)
+
+
+# --------------------------------------------------------------------------- splits
+
+SPLIT_CODES = {"train": 0, "validation": 1, "test": 2}
+
+
+def make_split(rows: int, fractions: dict[str, float], seed: int, n: int, repeat: int) -> np.ndarray:
+    """Role of every row (0 train, 1 validation, 2 test) after a seeded shuffle.
+
+    The seed mixes (seed, n, repeat), so adding repeats leaves earlier ones unchanged.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, n, repeat, 1]))
+    order = rng.permutation(rows)
+    n_train = int(round(fractions["train"] * rows))
+    n_validation = int(round(fractions["validation"] * rows))
+    roles = np.full(rows, SPLIT_CODES["test"], dtype=np.int8)
+    roles[order[:n_train]] = SPLIT_CODES["train"]
+    roles[order[n_train:n_train + n_validation]] = SPLIT_CODES["validation"]
+    return roles
+
+
+def write_splits(labels_path: Path | str, n: int, fractions: dict[str, float], seed: int,
+                 repeats: list[int], out_paths: list[Path | str]) -> None:
+    """Write one split file per repeat for the labelled set at ``labels_path``."""
+    rows = len(np.load(labels_path, mmap_mode="r"))
+    for repeat, path in zip(repeats, out_paths, strict=True):
+        write_npy(path, make_split(rows, fractions, seed, n, repeat))
+
+
+@dataclass
+class Split:
+    """Index arrays of one repeat's train, validation and test rows."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+
+def load_split(path: Path | str) -> Split:
+    roles = np.load(path, allow_pickle=False)
+    return Split(*(np.flatnonzero(roles == code) for code in SPLIT_CODES.values()))

@@ -1,0 +1,5 @@
+# attack stage (to be built).
+
+
+def attack_targets():
+    return []
