@@ -18,7 +18,6 @@ import yaml
 from kryptonite_n.io import DataError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-MODELS = ("mlp", "poly_logreg", "mock_baseline", "xor_oracle", "fso_logreg", "parity_gf2")
 
 
 def load_schema(path: Path | str = SCHEMA_PATH) -> dict:

@@ -175,7 +175,8 @@ def _check_labels(path: Path, y: np.ndarray, rows: int, x_path: Path) -> np.ndar
         raise DataError(f"{path}: dtype {y.dtype} cannot be read as 0/1 labels")
     values = np.unique(y)
     if not np.isin(values, [0, 1]).all():
-        raise DataError(f"{path}: labels must be exactly 0 or 1, found {values[~np.isin(values, [0, 1])][:5].tolist()}")
+        strays = values[~np.isin(values, [0, 1])][:5].tolist()
+        raise DataError(f"{path}: labels must be exactly 0 or 1, found {strays}")
     return y.astype(np.int64)
 
 
@@ -240,8 +241,8 @@ def make_split(rows: int, fractions: dict[str, float], seed: int, n: int, repeat
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, n, repeat, 1]))
     order = rng.permutation(rows)
-    n_train = int(round(fractions["train"] * rows))
-    n_validation = int(round(fractions["validation"] * rows))
+    n_train = round(fractions["train"] * rows)
+    n_validation = round(fractions["validation"] * rows)
     roles = np.full(rows, SPLIT_CODES["test"], dtype=np.int8)
     roles[order[:n_train]] = SPLIT_CODES["train"]
     roles[order[n_train:n_train + n_validation]] = SPLIT_CODES["validation"]

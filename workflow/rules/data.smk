@@ -19,6 +19,8 @@ rule prepare_dataset:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../envs/data.yaml"
     script:
         "../../scripts/prepare_dataset.py"
 
@@ -40,6 +42,8 @@ rule split_dataset:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../../envs/data.yaml"
     script:
         "../../scripts/split_dataset.py"
 
@@ -64,5 +68,7 @@ rule explore_dataset:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../envs/data.yaml"
     script:
         "../../scripts/explore_dataset.py"

@@ -28,5 +28,7 @@ for model in MODELS:
         resources:
             mem_mb=3000 if model == "poly_logreg" else 1500,
             runtime=60 if model in ("mlp", "poly_logreg") else 10,
+        conda:
+            "../../envs/models.yaml"
         script:
             "../../scripts/fit_model.py"

@@ -1,0 +1,159 @@
+"""Generator fidelity, the reader's validation of bad input, splits, and family inference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from kryptonite_n.data import (
+    GeneratorSettings,
+    dataset_files,
+    default_flip_rate,
+    generate,
+    load_split,
+    make_split,
+    prepare_dataset,
+    read_published,
+    write_dataset,
+)
+from kryptonite_n.explore import feature_table, infer_family, residuals
+from kryptonite_n.io import DataError
+
+
+@pytest.fixture(scope="module")
+def n12():
+    return generate(12, seed=3)
+
+
+def test_same_seed_gives_byte_identical_arrays():
+    settings = GeneratorSettings(rows_per_feature=200, hidden_rows=300)
+    first, second = generate(9, 5, settings), generate(9, 5, settings)
+    for name in ("X", "y", "hidden_X", "hidden_y"):
+        assert getattr(first, name).tobytes() == getattr(second, name).tobytes()
+    assert first.truth == second.truth
+    assert generate(9, 6, settings).X.tobytes() != first.X.tobytes()
+
+
+def test_published_shapes_and_dtypes(n12):
+    assert n12.X.shape == (24000, 12) and n12.X.dtype == np.float32
+    assert n12.y.shape == (24000,) and n12.y.dtype == np.int64
+    assert n12.hidden_X.shape == (10000, 12) and n12.hidden_y.shape == (10000,)
+
+
+def test_exactly_a_third_of_features_per_family(n12):
+    families = n12.truth["families"]
+    assert {f: families.count(f) for f in set(families)} == {"uniform": 4, "laplace": 4, "gaussian": 4}
+    assert sorted(n12.truth["informative"]) == [j for j, f in enumerate(families) if f != "uniform"]
+
+
+def test_residual_scale_within_three_percent_of_configured(n12):
+    res = residuals(np.concatenate([n12.X, n12.hidden_X]))
+    families = np.array(n12.truth["families"])
+    # std of each family's noise: uniform a/sqrt(3), Laplace b*sqrt(2), Gaussian sigma
+    expected = {"uniform": 0.025 / math.sqrt(3), "laplace": 0.05 * math.sqrt(2), "gaussian": 0.1}
+    for family, std in expected.items():
+        pooled = res[:, families == family].ravel()
+        assert abs(pooled.std() / std - 1) < 0.03, family
+
+
+def test_class_balance_and_flip_rate(n12):
+    assert abs(n12.y.mean() - 0.5) < 0.01
+    bits = (n12.X[:, n12.truth["informative"]] > 0.5).astype(int)
+    clean = np.bitwise_xor.reduce(bits, axis=1)
+    observed = np.mean(clean != n12.y)
+    p = default_flip_rate(12)
+    assert observed == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / len(n12.y)))
+
+
+def test_hidden_set_shares_feature_positions(n12):
+    bits = (n12.hidden_X[:, n12.truth["informative"]] > 0.5).astype(int)
+    agreement = np.mean(np.bitwise_xor.reduce(bits, axis=1) == n12.hidden_y)
+    assert agreement > 1 - 2 * default_flip_rate(12)
+
+
+def test_n_must_be_a_positive_multiple_of_three():
+    with pytest.raises(DataError, match="multiple of 3"):
+        generate(10, 1)
+
+
+def test_family_inference_recovers_truth_for_other_scales():
+    settings = GeneratorSettings(rows_per_feature=400,
+                                 scales={"uniform": 0.05, "laplace": 0.02, "gaussian": 0.04})
+    data = generate(15, 8, settings)
+    assert feature_table(data.X)["family"].tolist() == data.truth["families"]
+
+
+def test_infer_family_on_pure_samples():
+    rng = np.random.default_rng(0)
+    assert infer_family(rng.uniform(-1, 1, 5000)) == "uniform"
+    assert infer_family(rng.laplace(0, 1, 5000)) == "laplace"
+    assert infer_family(rng.normal(0, 1, 5000)) == "gaussian"
+
+
+# --------------------------------------------------------------------------- reader
+
+
+@pytest.fixture
+def published(tmp_path, small_dataset):
+    """A folder laid out like the published files (no truth, no hidden labels)."""
+    files = dataset_files(tmp_path, 9)
+    for key in ("X", "y", "hidden_X"):
+        np.save(files[key], getattr(small_dataset, key))
+    return tmp_path, files
+
+
+def test_generated_and_published_files_go_through_the_same_reader(published, small_dataset):
+    folder, _ = published
+    data = read_published(folder, 9)
+    assert np.array_equal(data.X, small_dataset.X) and np.array_equal(data.y, small_dataset.y)
+    assert data.hidden_y is None and data.truth is None
+    out = folder / "written"
+    write_dataset(small_dataset, dataset_files(out, 9))
+    again = read_published(out, 9)
+    assert np.array_equal(again.hidden_y, small_dataset.hidden_y)
+    assert again.truth["informative"] == small_dataset.truth["informative"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda f, d: f["X"].write_bytes(f["X"].read_bytes()[:200]), "not a readable .npy"),
+        (lambda f, d: np.save(f["X"], np.where(np.arange(d.X.size).reshape(d.X.shape) == 7, np.nan, d.X)),
+         "non-finite"),
+        (lambda f, d: np.save(f["y"], np.where(np.arange(len(d.y)) == 3, 2, d.y)), "exactly 0 or 1"),
+        (lambda f, d: np.save(f["y"], d.y[:-5]), "labels but"),
+        (lambda f, d: np.save(f["X"], d.X[:, :8]), "expected shape"),
+        (lambda f, d: np.save(f["hidden_X"], d.hidden_X[:, :8]), "expected shape"),
+        (lambda f, d: f["y"].unlink(), "file not found"),
+        (lambda f, d: np.save(f["X"], d.X.astype(str)), "cannot be read as float32"),
+    ],
+    ids=["truncated", "nan", "label-2", "length-mismatch", "wrong-width", "hidden-wrong-width",
+         "missing", "strings"],
+)
+def test_bad_input_is_named_and_nothing_is_written(published, small_dataset, damage, message):
+    folder, files = published
+    damage(files, small_dataset)
+    outputs = {**dataset_files(folder / "out", 9), "carbon": folder / "out" / "carbon.csv"}
+    with pytest.raises(DataError, match=message) as caught:
+        prepare_dataset(9, outputs, seed=1, data_dir=str(folder), generator=None,
+                        carbon={"enabled": False, "country": "GBR"})
+    assert str(folder) in str(caught.value)
+    assert not (folder / "out").exists() or not any((folder / "out").iterdir())
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def test_split_fractions_disjoint_and_stable(tmp_path):
+    roles = make_split(1000, {"train": 0.6, "validation": 0.2, "test": 0.2}, seed=4, n=9, repeat=2)
+    assert np.bincount(roles).tolist() == [600, 200, 200]
+    np.save(tmp_path / "split.npy", roles)
+    split = load_split(tmp_path / "split.npy")
+    together = np.concatenate([split.train, split.validation, split.test])
+    assert sorted(together.tolist()) == list(range(1000))
+    again = make_split(1000, {"train": 0.6, "validation": 0.2, "test": 0.2}, seed=4, n=9, repeat=2)
+    assert np.array_equal(roles, again)
+    assert not np.array_equal(roles, make_split(1000, {"train": 0.6, "validation": 0.2, "test": 0.2},
+                                                seed=4, n=9, repeat=3))

@@ -1,0 +1,78 @@
+"""End to end: the quick study runs, caches, and refuses bad input before or during its jobs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import REPO, WorkflowRun
+
+from kryptonite_n.data import GeneratorSettings, dataset_files, generate
+
+pytestmark = pytest.mark.workflow
+
+
+def test_quick_run_writes_the_datasets(quick_run):
+    for n in (9, 12):
+        folder = quick_run.directory / "results" / "data" / f"n{n}"
+        X = np.load(folder / f"kryptonite-{n}-X.npy")
+        assert X.shape == (300 * n, n) and X.dtype == np.float32
+        assert np.load(folder / f"hidden-kryptonite-{n}-y.npy").shape == (1000,)
+        truth = json.loads((folder / "truth.json").read_text())
+        assert len(truth["informative"]) == 2 * n // 3
+        assert sorted((folder / "splits").iterdir())[-1].name == "repeat1.npy"
+        assert (quick_run.directory / "logs" / "data" / f"n{n}" / "prepare_dataset.benchmark.tsv").exists()
+
+
+def test_second_run_has_nothing_to_do(quick_run):
+    result = quick_run.run("--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_unknown_config_key_stops_before_any_job(tmp_path):
+    run = WorkflowRun(tmp_path, REPO / "config" / "quick.yaml")
+    result = run.run("--config", "dimensoins=[9]", check=False)
+    assert result.returncode != 0
+    assert "'dimensoins' was unexpected" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_generated_n_must_be_a_multiple_of_three(tmp_path):
+    run = WorkflowRun(tmp_path, REPO / "config" / "quick.yaml")
+    result = run.run("--config", "dimensions=[10]", check=False)
+    assert result.returncode != 0
+    assert "multiple of 3" in result.stdout + result.stderr
+
+
+def _published_folder(tmp_path, n=9):
+    data = generate(n, 4, GeneratorSettings(rows_per_feature=200, hidden_rows=300))
+    folder = tmp_path / "published"
+    folder.mkdir()
+    files = dataset_files(folder, n)
+    for key in ("X", "y", "hidden_X"):
+        np.save(files[key], getattr(data, key))
+    return folder, files, data
+
+
+def test_published_files_are_read_and_explored(tmp_path):
+    folder, _, data = _published_folder(tmp_path)
+    run = WorkflowRun(tmp_path / "run", REPO / "config" / "quick.yaml")
+    run.run("--config", f"data_dir={folder}", "dimensions=[9]", "--", "results/data/n9/features.csv")
+    out = tmp_path / "run" / "results" / "data" / "n9"
+    assert np.array_equal(np.load(out / "kryptonite-9-X.npy"), data.X)
+    assert not (out / "hidden-kryptonite-9-y.npy").exists()
+
+
+def test_bad_published_file_fails_with_its_name_and_leaves_nothing(tmp_path):
+    folder, files, data = _published_folder(tmp_path)
+    y = data.y.copy()
+    y[10] = 2
+    np.save(files["y"], y)
+    run = WorkflowRun(tmp_path / "run", REPO / "config" / "quick.yaml")
+    result = run.run("--config", f"data_dir={folder}", "dimensions=[9]", "--",
+                     "results/data/n9/features.csv", check=False)
+    assert result.returncode != 0
+    assert f"{files['y']}: labels must be exactly 0 or 1" in result.stdout + result.stderr
+    leftovers = [p for p in (tmp_path / "run" / "results").rglob("*") if p.is_file()]
+    assert leftovers == []
