@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: install system-deps report quick-report test lint clean
+.PHONY: install system-deps report quick-report test lint clean test-cluster
 
 $(INSTALLED): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/python -m pytest -ra
+
+# The quick study on a real single-node SLURM cluster started on this machine (needs root:
+# installs slurm-wlm and munge), through profiles/slurm; its numbers must equal a local run's.
+test-cluster: install
+	bash .ci/test-cluster.sh
 
 clean:
 	rm -rf results logs site .snakemake docs/generated

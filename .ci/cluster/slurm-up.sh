@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start a single-node SLURM cluster on this machine (as root): munged, slurmctld and slurmd,
-# all configured, logging and keeping state inside DIR, so nothing under /etc is changed.
-# Usage: slurm-up.sh DIR    then: export SLURM_CONF=DIR/slurm.conf; stop with slurm-down.sh DIR.
+# configured, logging and keeping state inside DIR. The one file outside DIR is a symlink
+# /etc/slurm/slurm.conf -> DIR/slurm.conf: srun inside a job step ignores SLURM_CONF (the
+# executor plugin clears SLURM_* variables there), so the config must sit at its default path.
+# Usage: slurm-up.sh DIR    stop with: slurm-down.sh DIR (removes the symlink too).
 set -euo pipefail
 dir=${1:?usage: slurm-up.sh DIR}
 mkdir -p "$dir"
@@ -69,6 +71,12 @@ CONF
 # slurm.conf names a cgroup plugin nowhere, but slurmd still reads cgroup.conf if present.
 printf 'CgroupPlugin=autodetect\nIgnoreSystemd=yes\n' > "$dir/cgroup.conf"
 
+if [ -e /etc/slurm/slurm.conf ] && [ ! -L /etc/slurm/slurm.conf ]; then
+  echo "slurm-up.sh: /etc/slurm/slurm.conf exists and is not ours; refusing to replace it" >&2
+  exit 1
+fi
+mkdir -p /etc/slurm
+ln -sfn "$dir/slurm.conf" /etc/slurm/slurm.conf
 export SLURM_CONF="$dir/slurm.conf"
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF"

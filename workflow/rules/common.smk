@@ -1,5 +1,4 @@
 # Input functions and small helpers: the only Python in rules/.
-import os
 from pathlib import Path
 
 from kryptonite_n.config import model_dimensions, model_settings, prepare_config
@@ -73,8 +72,6 @@ def published_inputs(wildcards):
 MODEL_TABLES = {"mlp": ["history"], "poly_logreg": ["coefficients"]}
 FITTED = {model: model_dimensions(config, model) for model in config["models"]}
 SOURCE = Path(workflow.basedir).parent / "src" / "kryptonite_n"
-# Jobs in conda environments (--sdm conda) import the library from the source tree.
-os.environ["PYTHONPATH"] = str(SOURCE.parent)
 
 
 def fit_outputs(model):

@@ -96,21 +96,22 @@ def fit_model(model: str, n: int, *, data_folder: Path | str, split_files: list[
     ``hidden_predictions`` (and one list per table name), the per-repeat table ``table``
     and the job's ``carbon`` CSV.
     """
-    dataset = load_dataset(data_folder, n)
-    features = pd.read_csv(features_csv)
-    task = FitTask(
-        n=n, X=dataset.X, y=dataset.y, splits=[load_split(path) for path in split_files],
-        repeats=repeats, settings=settings, seed=seed,
-        informative=features.loc[features["informative"].astype(bool), "feature"].astype(int).tolist(),
-        threads=threads,
-    )
-    module = model_module(model)
+    # The meter opens first so that its tracker gets ready while the data and the model's code load.
     with carbon_meter(outputs["carbon"], carbon, model=model, n=n) as meter:
+        dataset = load_dataset(data_folder, n)
+        features = pd.read_csv(features_csv)
+        task = FitTask(
+            n=n, X=dataset.X, y=dataset.y, splits=[load_split(path) for path in split_files],
+            repeats=repeats, settings=settings, seed=seed,
+            informative=features.loc[features["informative"].astype(bool), "feature"].astype(int).tolist(),
+            threads=threads,
+        )
+        module = model_module(model)
         log.info("fitting %s on n=%d, %d repeats, settings %s", model, n, len(repeats), settings)
-        started = time.perf_counter()
         with meter.measure("train"):
+            started = time.perf_counter()
             predictors = module.fit(task)
-        fit_seconds = (time.perf_counter() - started) / len(repeats)
+            fit_seconds = (time.perf_counter() - started) / len(repeats)
         with meter.measure("inference"):
             test_predictions = [
                 predict_in_batches(p, task.part(i, "test")[0], inference_batch_size)

@@ -25,46 +25,72 @@ log = logging.getLogger(__name__)
 SEED_TAG = 0x6F2
 
 
-def solve_gf2(A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """One solution w of A @ w = b over GF(2), or None when the system is inconsistent.
+def solve_gf2_batch(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve many systems A[s] @ w = b[s] over GF(2) at once, by Gauss-Jordan elimination.
 
-    A is (rows, unknowns) of 0/1, b is (rows,). Free unknowns are set to 0. Elimination runs
-    above and below each pivot (reduced row echelon form), one vectorised XOR per pivot.
+    A is (systems, rows, unknowns) of 0/1, b is (systems, rows). Returns the solutions
+    (systems, unknowns), free unknowns set to 0, and whether each system is consistent (the
+    solution of an inconsistent one is meaningless). Every step is one vectorised operation
+    over all systems, each system keeping its own rank, so hundreds cost about as much as one.
     """
+    A = np.asarray(A)
+    b = np.asarray(b)
+    if A.ndim != 3 or b.shape != A.shape[:2]:
+        raise ValueError(f"A has shape {A.shape} but b has shape {b.shape}")
+    systems, rows, unknowns = A.shape
+    M = np.empty((systems, rows, unknowns + 1), dtype=np.uint8)
+    M[..., :unknowns] = A & 1
+    M[..., unknowns] = b & 1
+    rank = np.zeros(systems, dtype=np.int64)
+    pivot_of_row = np.full((systems, rows), -1, dtype=np.int64)
+    row_index = np.arange(rows)
+    for col in range(unknowns):
+        # Pivot: the first row at or below the system's rank with a 1 in this column.
+        candidates = M[:, :, col].astype(bool) & (row_index >= rank[:, None])
+        active = np.flatnonzero(candidates.any(axis=1))
+        if not active.size:
+            continue
+        top = rank[active]
+        pivot = candidates[active].argmax(axis=1)
+        pivot_rows = M[active, pivot].copy()
+        M[active, pivot] = M[active, top]
+        M[active, top] = pivot_rows
+        # Clear the column in every other row of the active systems.
+        hit = M[active, :, col].astype(bool)
+        hit[np.arange(len(active)), top] = False
+        M[active] ^= hit[:, :, None].astype(np.uint8) * pivot_rows[:, None, :]
+        pivot_of_row[active, top] = col
+        rank[active] += 1
+    # Rows past the rank have a zero left side: a 1 on the right means 0 = 1.
+    consistent = ~((row_index >= rank[:, None]) & M[:, :, unknowns].astype(bool)).any(axis=1)
+    solutions = np.zeros((systems, unknowns), dtype=np.uint8)
+    system, row = np.nonzero(pivot_of_row >= 0)
+    solutions[system, pivot_of_row[system, row]] = M[system, row, unknowns]
+    return solutions, consistent
+
+
+def solve_gf2(A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """One solution w of A @ w = b over GF(2) (free unknowns 0), or None when inconsistent."""
     A = np.asarray(A)
     b = np.asarray(b).reshape(-1)
     if A.ndim != 2 or len(b) != A.shape[0]:
         raise ValueError(f"A has shape {A.shape} but b has {len(b)} entries")
-    rows, unknowns = A.shape
-    M = np.empty((rows, unknowns + 1), dtype=np.uint8)
-    M[:, :unknowns] = A & 1
-    M[:, unknowns] = b & 1
-    pivots: list[int] = []
-    rank = 0
-    for col in range(unknowns):
-        if rank == rows:
-            break
-        below = np.flatnonzero(M[rank:, col])
-        if not below.size:
-            continue
-        pivot = rank + int(below[0])
-        if pivot != rank:
-            M[[rank, pivot]] = M[[pivot, rank]]
-        others = M[:, col].astype(bool)
-        others[rank] = False
-        M[others] ^= M[rank]
-        pivots.append(col)
-        rank += 1
-    if M[rank:, unknowns].any():  # a row 0 = 1 remains
-        return None
-    w = np.zeros(unknowns, dtype=np.uint8)
-    w[pivots] = M[:rank, unknowns]
-    return w
+    solutions, consistent = solve_gf2_batch(A[None], b[None])
+    return solutions[0] if consistent[0] else None
+
+
+def pack_bits(bits: np.ndarray) -> np.ndarray:
+    """Pack the last axis of 0/1 values into 64-bit words (zero padded)."""
+    packed = np.packbits(np.asarray(bits, dtype=np.uint8) & 1, axis=-1)
+    padding = [(0, 0)] * (packed.ndim - 1) + [(0, -packed.shape[-1] % 8)]
+    return np.ascontiguousarray(np.pad(packed, padding)).view(np.uint64)
 
 
 def parity_predictions(bits: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(bits @ w) mod 2, exact: the float sums are small integers."""
-    return (bits.astype(np.float32) @ w.astype(np.float32)).astype(np.int64) & 1
+    """(bits @ w) mod 2 for 0/1 ``bits`` (rows, unknowns), or already packed by ``pack_bits``."""
+    packed = bits if bits.dtype == np.uint64 else pack_bits(bits)
+    ones = np.bitwise_count(packed & pack_bits(w)).sum(axis=-1, dtype=np.int64)
+    return ones & 1
 
 
 def learn_parity(bits: np.ndarray, y: np.ndarray, *, subsets: int, extra_rows: int,
@@ -80,20 +106,18 @@ def learn_parity(bits: np.ndarray, y: np.ndarray, *, subsets: int, extra_rows: i
         bits = np.column_stack([bits, np.ones(len(bits), dtype=np.uint8)])
     rows, unknowns = bits.shape
     take = min(rows, unknowns + extra_rows)
+    chosen = np.stack([rng.choice(rows, size=take, replace=False) for _ in range(subsets)])
+    solutions, consistent = solve_gf2_batch(bits[chosen], y[chosen])
+    packed = pack_bits(bits)  # once, not per candidate
     agreement_of: dict[bytes, float] = {}
-    best, best_agreement, consistent = np.zeros(unknowns, dtype=np.uint8), -1.0, 0
-    for _ in range(subsets):
-        chosen = rng.choice(rows, size=take, replace=False)
-        w = solve_gf2(bits[chosen], y[chosen])
-        if w is None:
-            continue
-        consistent += 1
+    best, best_agreement = np.zeros(unknowns, dtype=np.uint8), -1.0
+    for w in solutions[consistent]:
         key = w.tobytes()
         if key not in agreement_of:  # most clean subsets give the same, true, solution
-            agreement_of[key] = float(np.mean(parity_predictions(bits, w) == y))
+            agreement_of[key] = float(np.mean(parity_predictions(packed, w) == y))
             if agreement_of[key] > best_agreement:
                 best, best_agreement = w, agreement_of[key]
-    summary = {"subsets": subsets, "rows_per_subset": take, "consistent_subsets": consistent,
+    summary = {"subsets": subsets, "rows_per_subset": take, "consistent_subsets": int(consistent.sum()),
                "distinct_solutions": len(agreement_of), "train_agreement": best_agreement}
     return best, summary
 

@@ -74,7 +74,7 @@ def load_rule(arrays: dict[str, np.ndarray]) -> ParityRule:
 def fit(task) -> list[ParityRule]:
     """One rule per repeat: the inferred informative features at their training means."""
     if not task.informative:
-        raise DataError(f"n={task.n}: no feature was inferred informative, the XOR oracle has nothing to select")
+        raise DataError(f"n={task.n}: no feature was inferred informative; the XOR oracle has none to select")
     features = sorted(int(j) for j in task.informative)
     rules = []
     for i in range(len(task.repeats)):

@@ -1,0 +1,89 @@
+"""What carbon accounting adds to the wall time of a whole workflow run.
+
+Runs the workflow from scratch in fresh temporary directories with carbon accounting on and
+off (``--config carbon={enabled: ...}``) and prints ``name: value`` lines:
+``quick_on_s``, ``quick_off_s``, ``quick_overhead_pct`` (and ``full_*`` with ``--full``, which
+also runs config/config.yaml: that takes long). The runs alternate off/on, ``--rounds`` times;
+the medians are compared. Extra ``--config KEY=VALUE`` items are passed on to Snakemake (for
+example to disable a model): they join the carbon item in one ``--config`` list.
+
+    .venv/bin/python benchmarks/bench_carbon_overhead.py [--full] [--rounds 1] [--config ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+CONFIGS = {"quick": REPO / "config" / "quick.yaml", "full": REPO / "config" / "config.yaml"}
+
+
+def warm_up() -> None:
+    """Load the heavy libraries once, untimed, so that neither run pays for a cold disk cache."""
+    subprocess.run([sys.executable, "-c", "import torch, pandas, sklearn, codecarbon, snakemake"],
+                   check=True)
+
+
+def run_workflow(configfile: Path, enabled: bool, extra_config: list[str], cores: int,
+                 keep: bool) -> tuple[float, pd.DataFrame | None]:
+    """Wall seconds of one run from scratch, and its carbon table when accounting was on."""
+    directory = Path(tempfile.mkdtemp(prefix=f"bench-carbon-{'on' if enabled else 'off'}-"))
+    command = [
+        SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"), "--directory", str(directory),
+        "--configfile", str(configfile), "--cores", str(cores),
+        "--config", f"carbon={{enabled: {str(enabled).lower()}}}", *extra_config,
+    ]
+    start = time.perf_counter()
+    # From inside the run directory, so that no profile of the caller's directory is picked up.
+    result = subprocess.run(command, capture_output=True, text=True, cwd=directory)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"workflow failed in {directory}:\n{result.stderr[-3000:]}")
+    table = pd.read_csv(directory / "results" / "carbon.csv") if enabled else None
+    if not keep:
+        shutil.rmtree(directory)
+    return seconds, table
+
+
+def bench(name: str, rounds: int, extra_config: list[str], cores: int, keep: bool) -> None:
+    on, off, table = [], [], None
+    for _ in range(rounds):
+        off.append(run_workflow(CONFIGS[name], False, extra_config, cores, keep)[0])
+        seconds, table = run_workflow(CONFIGS[name], True, extra_config, cores, keep)
+        on.append(seconds)
+    on_s, off_s = statistics.median(on), statistics.median(off)
+    print(f"{name}_on_s: {on_s:.1f}")
+    print(f"{name}_off_s: {off_s:.1f}")
+    print(f"{name}_overhead_pct: {100 * (on_s - off_s) / off_s:.1f}")
+    if table is not None:
+        print(f"{name}_carbon_rows: {len(table)}")
+        print(f"{name}_carbon_unmeasured_rows: {int((table['measurement'] == 'unavailable').sum())}")
+        print(f"{name}_energy_kwh: {table['energy_kwh'].sum():.3g}")
+        print(f"{name}_emissions_kg: {table['emissions_kg'].sum():.3g}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="also benchmark config/config.yaml (long)")
+    parser.add_argument("--rounds", type=int, default=1, help="off/on pairs per config (medians)")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="keep the run directories")
+    parser.add_argument("--config", nargs="*", default=[], help="extra Snakemake config items")
+    args = parser.parse_args()
+    warm_up()
+    for name in ["quick", "full"] if args.full else ["quick"]:
+        bench(name, args.rounds, args.config, args.cores, args.keep)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+/* Embed every chart of the page: fetch its Vega-Lite spec from this site and render it with
+ * the vendored Vega-Embed (window.vegaEmbed). Nothing is loaded from anywhere else.
+ * MkDocs Material announces each page load on document$; plain pages use DOMContentLoaded. */
+(function () {
+  "use strict";
+
+  // No action menu: its links lead off the site, and each chart has a static SVG link beside it.
+  var options = { renderer: "svg", actions: false };
+
+  function fail(container, message) {
+    container.classList.add("vega-chart--failed");
+    container.textContent = "This chart could not be drawn: " + message;
+    console.error("chart " + container.id + ": " + message);
+  }
+
+  function embed(container) {
+    if (container.dataset.embedded) {
+      return;
+    }
+    container.dataset.embedded = "pending";
+    var url = new URL(container.dataset.spec, document.baseURI);
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status + " " + response.statusText + " for " + url.pathname);
+        }
+        return response.json();
+      })
+      .then(function (spec) {
+        return window.vegaEmbed(container, spec, options);
+      })
+      .then(function () {
+        container.dataset.embedded = "done";
+      })
+      .catch(function (error) {
+        fail(container, String(error && error.message ? error.message : error));
+      });
+  }
+
+  function embedAll() {
+    if (typeof window.vegaEmbed !== "function") {
+      document.querySelectorAll("div.vega-chart[data-spec]").forEach(function (container) {
+        fail(container, "the Vega bundle did not load");
+      });
+      return;
+    }
+    document.querySelectorAll("div.vega-chart[data-spec]").forEach(embed);
+  }
+
+  if (typeof window.document$ !== "undefined" && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(embedAll);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", embedAll);
+  } else {
+    embedAll();
+  }
+})();

@@ -1,0 +1,11 @@
+"""The feature set each rule-like model found, per repeat, against the true informative set."""
+
+from kryptonite_n.jobs import job_log
+from kryptonite_n.summary import collect_support
+
+with job_log(snakemake.log[0], snakemake.threads):
+    collect_support(
+        list(snakemake.input.metrics),
+        dict(zip(snakemake.params.dimensions, snakemake.input.truths, strict=True)),
+        snakemake.output.support,
+    )

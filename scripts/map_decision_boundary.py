@@ -1,0 +1,19 @@
+"""Every model's P(y = 1) on a 2-D slice through two informative features of one n."""
+
+from pathlib import Path
+
+from kryptonite_n.jobs import job_log
+from kryptonite_n.network import map_decision_boundary
+
+with job_log(snakemake.log[0], snakemake.threads):
+    map_decision_boundary(
+        int(snakemake.wildcards.n),
+        entries=snakemake.params.entries,
+        split_file=snakemake.input.split,
+        repeat=snakemake.params.repeat,
+        data_folder=Path(snakemake.input.X).parent,
+        features_csv=snakemake.input.features,
+        outputs=dict(snakemake.output.items()),
+        grid=snakemake.params.grid,
+        carbon=snakemake.params.carbon,
+    )

@@ -1,0 +1,11 @@
+"""Write the vendored Vega bundle and copy the site's own script and stylesheet."""
+
+from kryptonite_n.jobs import job_log
+from kryptonite_n.report.site import prepare_assets
+
+with job_log(snakemake.log[0], snakemake.threads):
+    prepare_assets(
+        dict(snakemake.input.items()),
+        dict(snakemake.output.items()),
+        carbon=snakemake.params.carbon,
+    )

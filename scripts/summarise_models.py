@@ -1,0 +1,12 @@
+"""One row per (model, n): accuracy over repeats, target, Bayes accuracy; notes for skipped pairs."""
+
+from kryptonite_n.jobs import job_log
+from kryptonite_n.summary import summarise_models
+
+with job_log(snakemake.log[0], snakemake.threads):
+    summarise_models(
+        list(snakemake.input.tables),
+        dict(zip(snakemake.params.dimensions, snakemake.input.truths, strict=True)),
+        snakemake.params.skipped,
+        snakemake.output.summary,
+    )

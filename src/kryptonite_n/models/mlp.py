@@ -1,0 +1,525 @@
+"""The response paper's network: one hidden layer, sigmoid output, trained with early stopping.
+
+All repeats of one n train together. Their parameters are stacked along a leading repeat axis
+(shape ``(R, ...)``) and every layer is one batched matrix product, so an epoch of ten repeats
+costs little more than an epoch of one. The repeats stay independent: each has its own
+seeded initialisation, shuffling and dropout stream, its own optimiser state (both optimisers
+act elementwise) and its own early-stopping state, and the summed loss gives each repeat's
+parameters exactly the gradient of its own mean loss. So training a repeat alone or among
+others yields the same network (to floating-point rounding).
+
+Gradients are written out by hand rather than taken by autograd: on a CPU an epoch is
+hundreds of tiny steps whose cost is per-operation overhead and transcendental activations,
+and the hand-written backward pass reuses the activation's output instead of recomputing it.
+``MLPPredictor.logit`` is ordinary autograd-friendly torch code, for attacks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+ACTIVATIONS = ("elu", "tanh", "relu", "sigmoid")
+OPTIMIZERS = ("sgd", "adam")
+
+#: The schema's defaults (the response paper's n = 9 row); task settings override them.
+DEFAULTS: dict[str, Any] = {
+    "hidden_units": 72, "activation": "elu", "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
+    "dropout": 0.0, "batch_size": 128, "max_epochs": 1000, "patience": 200,
+}
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+_LOG2E = math.log2(math.e)
+
+log = logging.getLogger(__name__)
+
+
+def activate(name: str, a: torch.Tensor) -> torch.Tensor:
+    """The hidden activation, written with fast vectorised primitives; differentiable.
+
+    ELU as (2^(log2(e) min(a, 0)) - 1) + relu(a) and tanh as 2 sigmoid(2a) - 1 agree with torch's
+    own functions to ~1e-7 and run several times faster on CPUs where torch's expm1 and tanh
+    are not vectorised (training spends most of its time here).
+    """
+    if name == "elu":
+        return (torch.exp2(torch.clamp(a, max=0.0) * _LOG2E) - 1.0) + torch.relu(a)
+    if name == "tanh":
+        return torch.sigmoid(a * 2.0) * 2.0 - 1.0
+    if name == "relu":
+        return torch.relu(a)
+    if name == "sigmoid":
+        return torch.sigmoid(a)
+    raise ValueError(f"unknown mlp activation {name!r}; expected one of {ACTIVATIONS}")
+
+
+# --------------------------------------------------------------------------- the predictor
+
+
+class MLPPredictor:
+    """sigmoid(W2 · act(W1ᵀ (x - mean) / std + b1) + b2) on raw features x.
+
+    ``history`` (one row per epoch) holds the training loss and accuracy as the running
+    average over the epoch's mini-batches in train mode (dropout on, weights changing), and
+    the validation loss and accuracy of the weights at the end of the epoch in eval mode.
+    """
+
+    def __init__(self, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: float | np.ndarray,
+                 mean: np.ndarray, std: np.ndarray, activation: str,
+                 history: pd.DataFrame | None = None, summary: dict[str, Any] | None = None) -> None:
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown mlp activation {activation!r}; expected one of {ACTIVATIONS}")
+        self.W1 = np.asarray(W1, dtype=np.float32)
+        self.b1 = np.asarray(b1, dtype=np.float32).reshape(-1)
+        self.W2 = np.asarray(W2, dtype=np.float32).reshape(-1)
+        self.b2 = np.asarray(b2, dtype=np.float32).reshape(())
+        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
+        self.std = np.asarray(std, dtype=np.float32).reshape(-1)
+        self.activation = str(activation)
+        n, hidden = self.W1.shape
+        if self.b1.shape != (hidden,) or self.W2.shape != (hidden,) or self.mean.shape != (n,) \
+                or self.std.shape != (n,):
+            raise ValueError(f"inconsistent mlp shapes: W1 {self.W1.shape}, b1 {self.b1.shape}, "
+                             f"W2 {self.W2.shape}, mean {self.mean.shape}, std {self.std.shape}")
+        self.history = history
+        self.summary = dict(summary or {})
+        self._tensors: dict[torch.dtype, tuple[torch.Tensor, ...]] = {}
+
+    @property
+    def n(self) -> int:
+        return int(self.W1.shape[0])
+
+    @property
+    def hidden_units(self) -> int:
+        return int(self.W1.shape[1])
+
+    def _params(self, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        if dtype not in self._tensors:
+            self._tensors[dtype] = tuple(
+                torch.from_numpy(array).to(dtype)
+                for array in (self.mean, self.std, self.W1, self.b1, self.W2, self.b2)
+            )
+        return self._tensors[dtype]
+
+    def logit(self, X: torch.Tensor) -> torch.Tensor:
+        """Logits (rows,) of raw features X; differentiable in X; computed in X's dtype."""
+        mean, std, W1, b1, W2, b2 = self._params(X.dtype)
+        hidden = activate(self.activation, torch.addmm(b1, (X - mean) / std, W1))
+        return hidden @ W2 + b2
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            logits = self.logit(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
+        return (logits > 0).numpy().astype(np.int64)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2, "mean": self.mean, "std": self.std,
+            "activation": np.asarray(self.activation, dtype=np.str_),
+        }
+
+    def details(self) -> dict[str, Any]:
+        return {"activation": self.activation, "hidden_units": self.hidden_units, **self.summary}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {} if self.history is None else {"history": self.history}
+
+
+def load(arrays: dict[str, np.ndarray]) -> MLPPredictor:
+    return MLPPredictor(arrays["W1"], arrays["b1"], arrays["W2"], arrays["b2"], arrays["mean"],
+                        arrays["std"], str(np.asarray(arrays["activation"]).item()))
+
+
+def layers(predictor: MLPPredictor) -> list[tuple[str, np.ndarray]]:
+    """The weight matrices, input side first, shaped (inputs, outputs): for norms and spectra."""
+    return [("hidden", predictor.W1), ("output", predictor.W2[:, None])]
+
+
+# --------------------------------------------------------------------------- training
+
+
+def resolve_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The task's settings over the defaults, checked; raise ValueError naming a bad key."""
+    resolved = {**DEFAULTS, **settings}
+    if resolved["activation"] not in ACTIVATIONS:
+        raise ValueError(f"mlp setting 'activation'={resolved['activation']!r}: "
+                         f"expected one of {ACTIVATIONS}")
+    if resolved["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"mlp setting 'optimizer'={resolved['optimizer']!r}: expected one of {OPTIMIZERS}")
+    if not 0.0 <= float(resolved["dropout"]) < 1.0:
+        raise ValueError(f"mlp setting 'dropout'={resolved['dropout']!r}: expected 0 <= dropout < 1")
+    for key in ("hidden_units", "batch_size", "max_epochs", "patience"):
+        if int(resolved[key]) < 1:
+            raise ValueError(f"mlp setting {key!r}={resolved[key]!r}: expected a positive integer")
+    return resolved
+
+
+def repeat_rng(seed: int, n: int, repeat: int) -> np.random.Generator:
+    """The one random stream of a repeat's training: initialisation, then per epoch shuffle and dropout."""
+    return np.random.default_rng(np.random.SeedSequence([seed, n, repeat, 2]))
+
+
+def dropped_positions(rng: np.random.Generator, size: int, p: float) -> np.ndarray:
+    """Indices in range(size) each dropped independently with probability p (sorted).
+
+    Drawn as geometric gaps between drops: p·size draws instead of one per unit, which
+    makes dropout's random numbers cheap next to the training step for the small p used here.
+    """
+    found: list[np.ndarray] = []
+    last = -1
+    while p > 0:
+        expected = (size - 1 - last) * p
+        positions = last + np.cumsum(rng.geometric(p, int(expected + 6 * math.sqrt(expected) + 16)))
+        found.append(positions[positions < size])
+        if positions[-1] >= size:
+            break
+        last = int(positions[-1])
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _aligned(size: int) -> int:
+    """size rounded up to a multiple of 32 elements.
+
+    torch's vectorised kernels (exp2, sigmoid) handle a tensor's last few elements with scalar
+    code that rounds differently. Starting every repeat's slab at a multiple of 32 elements
+    makes each repeat's numbers independent of how many repeats are stacked.
+    """
+    return -(-size // 32) * 32
+
+
+def _stack_padded(parts: list[np.ndarray], width: int, dtype: type) -> np.ndarray:
+    """Stack arrays of unequal first length into (R, width, ...), zero-padded at the end."""
+    out = np.zeros((len(parts), width, *parts[0].shape[1:]), dtype=dtype)
+    for r, part in enumerate(parts):
+        out[r, :len(part)] = part
+    return out
+
+
+@dataclasses.dataclass
+class _Layout:
+    """Views of the flat per-repeat parameter vector (R, P) as the network's matrices."""
+
+    n: int
+    hidden: int
+
+    def views(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        R, nh, H = flat.shape[0], self.n * self.hidden, self.hidden
+        # W2 as a row (R, 1, H): the output layer is a matrix-vector product per repeat, which
+        # a broadcast multiply-and-sum does several times faster than a batched matmul.
+        return (flat[:, :nh].view(R, self.n, H), flat[:, nh:nh + H].view(R, 1, H),
+                flat[:, nh + H:nh + 2 * H].view(R, 1, H), flat[:, -1:])
+
+    def initial(self, rng: np.random.Generator) -> np.ndarray:
+        """torch.nn.Linear's default: every weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+        W1 = rng.uniform(-1, 1, (self.n, self.hidden)) / math.sqrt(self.n)
+        b1 = rng.uniform(-1, 1, self.hidden) / math.sqrt(self.n)
+        W2 = rng.uniform(-1, 1, self.hidden) / math.sqrt(self.hidden)
+        b2 = rng.uniform(-1, 1, 1) / math.sqrt(self.hidden)
+        return np.concatenate([W1.ravel(), b1, W2, b2]).astype(np.float32)
+
+
+class _Optimizer:
+    """SGD with momentum or Adam on stacked (R, P) parameters, computed as torch.optim does.
+
+    ``active`` (R,) marks the repeats that take this step; the others stay untouched (a
+    repeat with fewer training rows can have one batch less in an epoch).
+    """
+
+    def __init__(self, kind: str, lr: float, momentum: float, shape: tuple[int, int]) -> None:
+        self.kind, self.lr, self.momentum = kind, lr, momentum
+        self.state = {"first": torch.zeros(shape), "steps": torch.zeros(shape[0], 1)}
+        if kind == "adam":
+            self.state["second"] = torch.zeros(shape)
+
+    def keep(self, rows: torch.Tensor) -> None:
+        self.state = {name: tensor[rows] for name, tensor in self.state.items()}
+
+    def step(self, theta: torch.Tensor, grad: torch.Tensor, active: torch.Tensor | None) -> None:
+        saved = None
+        if active is not None:  # rare: update everything, then restore the inactive repeats
+            saved = {"theta": theta.clone(), **{k: v.clone() for k, v in self.state.items()}}
+        first, steps = self.state["first"], self.state["steps"]
+        steps += 1
+        if self.kind == "sgd":  # torch.optim.SGD, dampening 0: the first step sets the buffer to grad
+            first.mul_(self.momentum).add_(grad)
+            theta.add_(first, alpha=-self.lr)
+        else:
+            beta1, beta2 = ADAM_BETAS
+            second = self.state["second"]
+            first.lerp_(grad, 1 - beta1)
+            second.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            step_size = self.lr / (1 - beta1 ** steps)
+            denominator = (second.sqrt() / (1 - beta2 ** steps).sqrt()).add_(ADAM_EPS)
+            theta.addcdiv_(first * step_size, denominator, value=-1.0)
+        if saved is not None:
+            keep = active[:, None]
+            for name, tensor in {"theta": theta, **self.state}.items():
+                tensor.copy_(torch.where(keep, tensor, saved[name]))
+
+
+@dataclasses.dataclass
+class _Repeats:
+    """The data of the repeats still training, stacked along axis 0 and zero-padded."""
+
+    ids: np.ndarray          # which of the task's repeats each row is
+    X_train: torch.Tensor    # (R, N, n) standardised
+    y_train: torch.Tensor    # (R, N)
+    X_val: torch.Tensor      # (R, V, n)
+    y_val: torch.Tensor      # (R, V)
+    w_val: torch.Tensor      # (R, V): 1 for real rows, 0 for padding
+    n_train: np.ndarray      # (R,) real training rows
+    n_val: np.ndarray        # (R,)
+
+    def keep(self, rows: np.ndarray) -> _Repeats:
+        index = torch.from_numpy(rows)
+        n_train, n_val = self.n_train[rows], self.n_val[rows]
+        width, val_width = int(n_train.max()), _aligned(int(n_val.max()))
+        return _Repeats(self.ids[rows], self.X_train[index, :width], self.y_train[index, :width],
+                        self.X_val[index, :val_width], self.y_val[index, :val_width],
+                        self.w_val[index, :val_width], n_train, n_val)
+
+
+class _Workspace:
+    """Per-epoch buffers and mini-batch bookkeeping, allocated once per set of running repeats.
+
+    Position j of a repeat's shuffled order is a real row when j < n_train; later positions
+    pad the stack and weigh nothing. Each repeat's batches are consecutive slices of its own
+    order, so a repeat with fewer rows may have a smaller last batch, or none (it then skips
+    that step, exactly as if it trained alone).
+    """
+
+    def __init__(self, data: _Repeats, batch: int, hidden: int, dropout: float) -> None:
+        R, n_train = len(data.ids), data.n_train
+        self.batch = batch
+        self.steps = math.ceil(n_train.max() / batch)
+        width = self.steps * batch
+        position = np.arange(width)
+        weight = (position[None, :] < n_train[:, None]).astype(np.float32)
+        counts = np.clip(n_train[:, None] - np.arange(self.steps)[None, :] * batch, 0, batch)
+        # Each real row weighs 1 / (its batch's size): the gradient of the repeat's batch mean.
+        row_weight = weight / np.repeat(np.maximum(counts, 1), batch, axis=1)
+        self.weight = torch.from_numpy(weight)
+        self.row_weight = torch.from_numpy(row_weight.astype(np.float32))
+        self.active = [None if (counts[:, k] > 0).all() else torch.from_numpy(counts[:, k] > 0)
+                       for k in range(self.steps)]
+        self.order = torch.zeros(R, width, dtype=torch.int64)
+        self.X = torch.zeros(R, width, data.X_train.shape[2])
+        self.y = torch.zeros(R, width)
+        self.logits = torch.zeros(R, width)
+        self.dropout = dropout
+        self.keep_scale = 1.0 / (1.0 - dropout)
+        self.masks = torch.full((R, width, hidden), self.keep_scale) if dropout > 0 else None
+        self.dropped = [torch.zeros(0, dtype=torch.int64) for _ in range(R)]
+        V = data.X_val.shape[1]
+        self.val_hidden, self.val_scratch = torch.empty(R, V, hidden), torch.empty(R, V, hidden)
+
+    def shuffle(self, data: _Repeats, rngs: list[np.random.Generator], hidden: int) -> None:
+        """Draw every running repeat's order and dropout for the epoch, each from its own stream."""
+        for r, repeat in enumerate(data.ids):
+            count = int(data.n_train[r])
+            self.order[r, :count] = torch.from_numpy(rngs[repeat].permutation(count))
+            torch.index_select(data.X_train[r], 0, self.order[r], out=self.X[r])
+            torch.index_select(data.y_train[r], 0, self.order[r], out=self.y[r])
+            if self.masks is not None:
+                flat = self.masks[r].view(-1)
+                flat.index_fill_(0, self.dropped[r], self.keep_scale)
+                drops = dropped_positions(rngs[repeat], count * hidden, self.dropout)
+                self.dropped[r] = torch.from_numpy(drops)
+                flat.index_fill_(0, self.dropped[r], 0.0)
+
+
+def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """``activate`` computed in place in ``a`` (same operations, same numbers), for training."""
+    if name == "elu":
+        negative = torch.clamp(a, max=0.0, out=scratch).mul_(_LOG2E).exp2_().sub_(1.0)
+        return a.relu_().add_(negative)
+    if name == "tanh":
+        return a.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
+    if name == "relu":
+        return a.relu_()
+    return a.sigmoid_()
+
+
+def _scale_by_derivative(name: str, grad: torch.Tensor, h: torch.Tensor) -> None:
+    """grad *= activation'(a), in place, from the activation's output h = activation(a)."""
+    if name == "elu":  # a > 0: 1; a <= 0: exp(a) = h + 1
+        grad.addcmul_(grad, torch.clamp(h, max=0.0))
+    elif name == "tanh":
+        grad.addcmul_(grad, h * h, value=-1.0)
+    elif name == "relu":
+        grad.mul_(h > 0)
+    else:  # sigmoid
+        grad.mul_(h - h * h)
+
+
+def _sums(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> np.ndarray:
+    """Per repeat, the weighted sums of the rows' BCE and of the correctly classified rows, (2, R)."""
+    losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    correct = (logits > 0).eq(y > 0.5)
+    return torch.stack([(losses * weight).sum(1), (correct * weight).sum(1)]).numpy()
+
+
+def fit(task) -> list[MLPPredictor]:
+    """Train one network per repeat of ``task`` (a FitTask), all repeats together.
+
+    Every repeat's random numbers come from ``repeat_rng(task.seed, task.n, repeat)`` alone,
+    so a repeat trained by itself gives the same network as among others.
+    """
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(task.threads)))
+    try:
+        with torch.no_grad():
+            return _fit(task)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _standardised(task) -> tuple[list[np.ndarray], list[np.ndarray], _Repeats]:
+    """Each repeat's training mean and std, and its splits standardised with them, stacked."""
+    X = np.asarray(task.X, dtype=np.float32)
+    y = np.asarray(task.y, dtype=np.float32)
+    means, stds, train, val = [], [], [], []
+    for split in task.splits:
+        rows = X[split.train]
+        mean = rows.mean(axis=0, dtype=np.float64).astype(np.float32)
+        std = rows.std(axis=0, dtype=np.float64).astype(np.float32)
+        std[std == 0] = 1.0  # a constant feature carries nothing; keep it finite
+        means.append(mean)
+        stds.append(std)
+        train.append(((rows - mean) / std, y[split.train]))
+        val.append(((X[split.validation] - mean) / std, y[split.validation]))
+    n_train, n_val = np.array([len(t[1]) for t in train]), np.array([len(v[1]) for v in val])
+    if n_train.min() == 0 or n_val.min() == 0:
+        raise ValueError(f"n={task.n}: every repeat needs training and validation rows, found "
+                         f"{n_train.tolist()} training and {n_val.tolist()} validation rows")
+    width, val_width = int(n_train.max()), _aligned(int(n_val.max()))
+    data = _Repeats(
+        ids=np.arange(len(task.splits)),
+        X_train=torch.from_numpy(_stack_padded([t[0] for t in train], width, np.float32)),
+        y_train=torch.from_numpy(_stack_padded([t[1] for t in train], width, np.float32)),
+        X_val=torch.from_numpy(_stack_padded([v[0] for v in val], val_width, np.float32)),
+        y_val=torch.from_numpy(_stack_padded([v[1] for v in val], val_width, np.float32)),
+        w_val=torch.from_numpy(_stack_padded([np.ones(len(v[1])) for v in val], val_width, np.float32)),
+        n_train=n_train, n_val=n_val,
+    )
+    return means, stds, data
+
+
+def _fit(task) -> list[MLPPredictor]:
+    settings = resolve_settings(task.settings)
+    activation, hidden = settings["activation"], int(settings["hidden_units"])
+    max_epochs, patience = int(settings["max_epochs"]), int(settings["patience"])
+    R, n = len(task.splits), int(task.n)
+    if len(task.repeats) != R:
+        raise ValueError(f"n={n}: {len(task.repeats)} repeats but {R} splits")
+    layout = _Layout(n, hidden)
+    rngs = [repeat_rng(task.seed, n, repeat) for repeat in task.repeats]
+    means, stds, data = _standardised(task)
+    theta = torch.from_numpy(np.stack([layout.initial(rng) for rng in rngs]))
+    optimizer = _Optimizer(settings["optimizer"], float(settings["lr"]), float(settings["momentum"]),
+                           tuple(theta.shape))
+
+    best_theta = theta.clone()
+    best_loss, best_acc = np.full(R, np.inf), np.full(R, np.nan)
+    best_epoch = np.zeros(R, dtype=np.int64)
+    stopped_at = np.zeros(R, dtype=np.int64)  # 0 while still training
+    history = np.full((max_epochs, R, 4), np.nan)
+
+    work = None
+    progress = tqdm(range(1, max_epochs + 1), file=sys.stderr, mininterval=2.0, unit="epoch",
+                    desc=f"mlp n={n} ({R} repeats)")
+    for epoch in progress:
+        running = np.flatnonzero(stopped_at[data.ids] == 0)
+        if len(running) < len(data.ids):  # drop stopped repeats: later epochs pay only for the rest
+            data = data.keep(running)
+            theta = theta[torch.from_numpy(running)].contiguous()
+            optimizer.keep(torch.from_numpy(running))
+            work = None
+        if work is None:
+            work = _Workspace(data, int(settings["batch_size"]), hidden, float(settings["dropout"]))
+        work.shuffle(data, rngs, hidden)
+        _train_epoch(activation, layout, theta, optimizer, work)
+
+        ids = data.ids
+        train_sums = _sums(work.logits, work.y, work.weight) / data.n_train
+        W1, b1, W2, b2 = layout.views(theta)
+        val_hidden = activate_(activation, torch.baddbmm(b1, data.X_val, W1, out=work.val_hidden),
+                               work.val_scratch)
+        val_logits = torch.mul(val_hidden, W2, out=work.val_scratch).sum(-1).add_(b2)
+        val_sums = _sums(val_logits, data.y_val, data.w_val) / data.n_val
+        history[epoch - 1, ids] = np.stack([train_sums[0], val_sums[0], train_sums[1], val_sums[1]], axis=1)
+
+        improved = val_sums[0] < best_loss[ids]
+        if improved.any():
+            best_loss[ids[improved]], best_acc[ids[improved]] = val_sums[0][improved], val_sums[1][improved]
+            best_epoch[ids[improved]] = epoch
+            best_theta[torch.from_numpy(ids[improved])] = theta[torch.from_numpy(improved)]
+        stopped_at[ids[epoch - best_epoch[ids] >= patience]] = epoch
+        progress.set_postfix(best_val_acc=f"{np.nanmean(best_acc) if np.isfinite(best_acc).any() else 0:.4f}",
+                             training=int((stopped_at == 0).sum()), refresh=False)
+        if (stopped_at > 0).all():
+            break
+    progress.close()
+    stopped_early = stopped_at > 0
+    stopped_at[~stopped_early] = max_epochs
+    log.info("mlp n=%d: epochs %s, best epochs %s, best validation accuracy %s", n, stopped_at.tolist(),
+             best_epoch.tolist(), np.round(best_acc, 4).tolist())
+
+    predictors = []
+    for r in range(R):
+        W1, b1, W2, b2 = (t[0].numpy().copy() for t in layout.views(best_theta[r:r + 1]))
+        epochs = int(stopped_at[r])
+        table = pd.DataFrame(history[:epochs, r],
+                             columns=["train_loss", "validation_loss", "train_acc", "validation_acc"])
+        table.insert(0, "epoch", np.arange(1, epochs + 1))
+        summary = {
+            "epochs_trained": epochs, "best_epoch": int(best_epoch[r]),
+            "stopped_early": bool(stopped_early[r]),
+            "best_validation_loss": float(best_loss[r]), "best_validation_acc": float(best_acc[r]),
+            "settings": settings,
+        }
+        predictors.append(MLPPredictor(W1, b1.ravel(), W2.ravel(), b2.reshape(()), means[r], stds[r],
+                                       activation, table, summary))
+    return predictors
+
+
+def _train_epoch(activation: str, layout: _Layout, theta: torch.Tensor, optimizer: _Optimizer,
+                 work: _Workspace) -> None:
+    """One pass over every running repeat's shuffled rows; the logits go to ``work.logits``."""
+    for k in range(work.steps):
+        part = slice(k * work.batch, (k + 1) * work.batch)
+        masks = work.masks[:, part] if work.masks is not None else None
+        work.logits[:, part], grad = _gradient(activation, layout, theta, work.X[:, part], work.y[:, part],
+                                               work.row_weight[:, part], masks)
+        optimizer.step(theta, grad, work.active[k])
+
+
+def _gradient(activation: str, layout: _Layout, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
+              row_weight: torch.Tensor, masks: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (R, B) and the gradient (R, P) of sum_r sum_b row_weight[r, b] BCE(logit[r, b], y[r, b]).
+
+    With row weights 1 / batch size this is the sum over repeats of each repeat's mean loss,
+    so each repeat's parameters get exactly the gradient of its own loss. ``masks`` are the
+    dropout multipliers (0 or 1 / (1 - p)) of the hidden units, or None.
+    """
+    W1, b1, W2, b2 = layout.views(theta)
+    h = activate_(activation, torch.baddbmm(b1, X, W1))
+    h_out = h * masks if masks is not None else h
+    z = torch.mul(h_out, W2).sum(-1).add_(b2)
+    if z.shape[1] % 32:  # see _aligned: compute the sigmoid with every repeat's row aligned
+        z = torch.nn.functional.pad(z, (0, _aligned(z.shape[1]) - z.shape[1]))[:, :X.shape[1]]
+    gz = torch.sigmoid(z).sub_(y).mul_(row_weight).unsqueeze_(-1)  # dBCE/dz = sigmoid(z) - y
+    gh = gz * W2
+    if masks is not None:
+        gh.mul_(masks)
+    _scale_by_derivative(activation, gh, h)
+    grad = torch.cat([torch.bmm(X.transpose(1, 2), gh).flatten(1), gh.sum(1), (h_out * gz).sum(1),
+                      gz.sum(1)], dim=1)
+    return z, grad

@@ -1,0 +1,260 @@
+"""What the trained networks look like: the thesis' tool applied to the Kryptonite-N MLPs.
+
+* Weight matrices (``kryptonite_n.models.mlp.layers``): per layer the Frobenius norm and the
+  singular values (largest, smallest, their ratio: the condition number).
+* Gradients: per layer the share of exactly-zero entries among the per-example gradients of
+  the loss with respect to the layer's parameters (weights and biases) on the test split, and
+  the share of parameters whose gradient is zero on every test example (dead: no test point
+  moves them). ReLU zeroes gradients below the kink; tanh (and sigmoid) zero them only when
+  the float32 activation saturates; ELU practically never.
+* Activation comparison: the n's network trained again with each configured activation under
+  the same settings and seeds (same initial weights, same shuffles), scored for accuracy,
+  robustness (``kryptonite_n.attacks``) and the statistics above.
+* Decision boundary: every model's P(y = 1) on a grid through two informative features, the
+  other features fixed at a test point's values.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from kryptonite_n.attacks import (
+    AttackSettings,
+    attack_points,
+    evaluate,
+    informative_features,
+    is_differentiable,
+)
+from kryptonite_n.carbon import carbon_meter
+from kryptonite_n.data import load_dataset, load_split
+from kryptonite_n.io import DataError, write_csv, write_json, write_npz
+
+log = logging.getLogger(__name__)
+
+LAYER_COLUMNS = ["n", "activation", "repeat", "layer", "rows", "columns", "frobenius", "sigma_max",
+                 "sigma_min", "condition", "zero_grad_share", "dead_share", "test_acc"]
+ROBUSTNESS_COLUMNS = ["n", "activation", "repeat", "scope", "attack", "eps", "clean_acc", "robust_acc",
+                      "label_preserving_acc", "points", "label_preserving_points"]
+BOUNDARY_COLUMNS = ["n", "model", "activation", "repeat", "feature_x", "feature_y", "x", "y", "probability"]
+#: The slice of the decision boundary, in raw units: the bits at 0 and 1 with a margin.
+BOUNDARY_RANGE = (-0.25, 1.25)
+
+
+# --------------------------------------------------------------------------- weight matrices
+
+
+def matrix_statistics(W: np.ndarray) -> dict[str, float]:
+    """Frobenius norm and extreme singular values of one weight matrix."""
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2 or W.size == 0:
+        raise ValueError(f"expected a non-empty matrix, got shape {W.shape}")
+    singular = np.linalg.svd(W, compute_uv=False)
+    sigma_max, sigma_min = float(singular.max()), float(singular.min())
+    return {
+        "rows": W.shape[0], "columns": W.shape[1],
+        "frobenius": float(np.linalg.norm(W)),
+        "sigma_max": sigma_max, "sigma_min": sigma_min,
+        "condition": sigma_max / sigma_min if sigma_min > 0 else float("inf"),
+    }
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def _mlp_parameters(predictor: Any) -> dict[str, torch.Tensor]:
+    return {name: torch.from_numpy(np.asarray(getattr(predictor, name), dtype=np.float32))
+            for name in ("W1", "b1", "W2", "b2")}
+
+
+def per_example_gradients(predictor: Any, X: np.ndarray, y: np.ndarray) -> dict[str, torch.Tensor]:
+    """Gradients of each example's log loss with respect to the MLP's parameters (autograd).
+
+    ``predictor`` is a ``kryptonite_n.models.mlp.MLPPredictor``; the forward pass is its own
+    (standardise, hidden layer through ``mlp.activate``, output), in its float32.
+    """
+    from torch.func import grad, vmap
+
+    from kryptonite_n.models.mlp import activate
+
+    params = _mlp_parameters(predictor)
+    mean = torch.from_numpy(np.asarray(predictor.mean, dtype=np.float32))
+    std = torch.from_numpy(np.asarray(predictor.std, dtype=np.float32))
+
+    def loss(p: dict[str, torch.Tensor], x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        hidden = activate(predictor.activation, (x - mean) / std @ p["W1"] + p["b1"])
+        z = hidden @ p["W2"] + p["b2"]
+        return torch.nn.functional.binary_cross_entropy_with_logits(z, target)
+
+    X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    y_t = torch.from_numpy(np.asarray(y, dtype=np.float32))
+    return vmap(grad(loss), in_dims=(None, 0, 0))(params, X_t, y_t)
+
+
+#: The parameters of each layer, as named by ``mlp.layers``.
+LAYER_PARAMETERS = {"hidden": ("W1", "b1"), "output": ("W2", "b2")}
+
+
+def zero_gradient_shares(predictor: Any, X: np.ndarray, y: np.ndarray,
+                         chunk: int = 2048) -> dict[str, dict[str, float]]:
+    """Per layer: share of exactly-zero per-example gradient entries, and of always-zero parameters."""
+    zeros = dict.fromkeys(LAYER_PARAMETERS, 0)
+    entries = dict.fromkeys(LAYER_PARAMETERS, 0)
+    alive: dict[str, torch.Tensor] = {}
+    for start in range(0, len(X), chunk):
+        grads = per_example_gradients(predictor, X[start:start + chunk], y[start:start + chunk])
+        for layer, names in LAYER_PARAMETERS.items():
+            flat = torch.cat([grads[name].reshape(len(grads[name]), -1) for name in names], dim=1)
+            zeros[layer] += int((flat == 0).sum())
+            entries[layer] += flat.numel()
+            moved = (flat != 0).any(dim=0)
+            alive[layer] = moved if layer not in alive else alive[layer] | moved
+    return {
+        layer: {"zero_grad_share": zeros[layer] / entries[layer] if entries[layer] else float("nan"),
+                "dead_share": float((~alive[layer]).float().mean()) if layer in alive else float("nan")}
+        for layer in LAYER_PARAMETERS
+    }
+
+
+def analyse_mlp(predictor: Any, X_test: np.ndarray, y_test: np.ndarray) -> pd.DataFrame:
+    """One row per layer: matrix statistics, gradient shares and the test accuracy."""
+    from kryptonite_n.models.mlp import layers
+
+    test_acc = float(np.mean(predictor.predict(X_test) == y_test))
+    shares = zero_gradient_shares(predictor, X_test, y_test)
+    rows = []
+    for layer, W in layers(predictor):
+        rows.append({"layer": layer, **matrix_statistics(W), **shares.get(layer, {}), "test_acc": test_acc})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- activation variants
+
+
+def variant_settings(settings: dict[str, Any], activation: str) -> dict[str, Any]:
+    """The n's MLP settings with only the activation replaced (same budget, same seeds)."""
+    return {**settings, "activation": activation}
+
+
+def fit_activation_variant(n: int, activation: str, *, data_folder: Path | str, split_files: list[str],
+                           features_csv: Path | str, outputs: dict[str, Any], settings: dict[str, Any],
+                           seed: int, repeats: list[int], carbon: dict | None = None,
+                           threads: int = 1) -> None:
+    """Train the n's MLP with ``activation`` on every repeat; write model.npz and metrics.json each."""
+    from kryptonite_n.models import FitTask, mlp
+
+    dataset = load_dataset(data_folder, n)
+    features = pd.read_csv(features_csv)
+    task = FitTask(
+        n=n, X=dataset.X, y=dataset.y, splits=[load_split(path) for path in split_files], repeats=repeats,
+        settings=variant_settings(settings, activation), seed=seed,
+        informative=features.loc[features["informative"].astype(bool), "feature"].astype(int).tolist(),
+        threads=threads,
+    )
+    with carbon_meter(outputs["carbon"], carbon, model=f"mlp_{activation}", n=n) as meter, \
+            meter.measure("train"):
+        predictors = mlp.fit(task)
+    for i, (repeat, predictor) in enumerate(zip(repeats, predictors, strict=True)):
+        scores = {role: float(np.mean(predictor.predict(task.part(i, role)[0]) == task.part(i, role)[1]))
+                  for role in ("train", "validation", "test")}
+        write_npz(outputs["model"][i], predictor.arrays())
+        write_json(outputs["metrics"][i], {
+            "model": "mlp", "activation": activation, "n": n, "repeat": repeat,
+            **{f"{role}_acc": score for role, score in scores.items()}, "details": predictor.details(),
+        })
+
+
+def analyse_networks(n: int, *, model_files: dict[str, list[str]], split_files: list[str],
+                     data_folder: Path | str, features_csv: Path | str, outputs: dict[str, str],
+                     attack_settings: dict[str, Any], robustness: dict[str, Any], seed: int,
+                     repeats: list[int], carbon: dict | None = None) -> None:
+    """Layer statistics and robustness of the n's MLP under every activation, every repeat.
+
+    ``model_files`` maps an activation to its per-repeat model.npz files; ``robustness``
+    holds the eps, scopes and methods of the comparison (the rest from ``attack_settings``).
+    """
+    from kryptonite_n.models import load_predictor
+
+    dataset = load_dataset(data_folder, n)
+    informative = informative_features(dataset.truth, features_csv)
+    settings = AttackSettings.from_config({**attack_settings, **robustness})
+    splits = [load_split(path) for path in split_files]
+    layer_tables, robustness_tables = [], []
+    jobs = [(activation, i, repeat) for activation in model_files for i, repeat in enumerate(repeats)]
+    with carbon_meter(outputs["carbon"], carbon, model="mlp", n=n) as meter, meter.measure("attack"):
+        for activation, i, repeat in tqdm(jobs, desc=f"network analysis n={n}"):
+            predictor = load_predictor("mlp", model_files[activation][i])
+            if predictor.activation != activation:
+                raise DataError(f"{model_files[activation][i]}: a {predictor.activation} network, "
+                                f"expected {activation}")
+            test = splits[i].test
+            labels = {"n": n, "activation": activation, "repeat": repeat}
+            layer_tables.append(analyse_mlp(predictor, dataset.X[test], dataset.y[test]).assign(**labels))
+            rows = attack_points(test, settings.points, seed, n, repeat)
+            attacked = evaluate(predictor, dataset.X[rows], dataset.y[rows], informative, settings,
+                                seed=int(np.random.SeedSequence([seed, n, repeat, 6]).generate_state(1)[0]))
+            robustness_tables.append(attacked.assign(**labels))
+    write_csv(outputs["layers"], pd.concat(layer_tables, ignore_index=True)[LAYER_COLUMNS])
+    write_csv(outputs["robustness"], pd.concat(robustness_tables, ignore_index=True)[ROBUSTNESS_COLUMNS])
+
+
+# --------------------------------------------------------------------------- decision boundary
+
+
+def probability(predictor: Any, X: np.ndarray) -> np.ndarray:
+    """P(y = 1) of a differentiable model; a rule's (or label-only model's) 0/1 prediction."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if is_differentiable(predictor):
+        with torch.no_grad():
+            return torch.sigmoid(predictor.logit(torch.from_numpy(X).to(torch.float64))).numpy()
+    return np.asarray(predictor.predict(X), dtype=np.float64)
+
+
+def boundary_slice(anchor: np.ndarray, feature_x: int, feature_y: int, size: int,
+                   low: float = BOUNDARY_RANGE[0], high: float = BOUNDARY_RANGE[1]) -> pd.DataFrame:
+    """Grid points (size x size) varying two features over [low, high]^2, the rest at ``anchor``."""
+    values = np.linspace(low, high, size)
+    gx, gy = np.meshgrid(values, values, indexing="xy")
+    X = np.repeat(np.asarray(anchor, dtype=np.float32)[None, :], gx.size, axis=0)
+    X[:, feature_x] = gx.ravel()
+    X[:, feature_y] = gy.ravel()
+    return pd.DataFrame({"x": gx.ravel(), "y": gy.ravel()}), X
+
+
+def map_decision_boundary(n: int, *, entries: list[dict[str, str]], split_file: str, repeat: int,
+                          data_folder: Path | str, features_csv: Path | str, outputs: dict[str, str],
+                          grid: int, carbon: dict | None = None) -> None:
+    """Every entry's (model, activation, file) P(y = 1) on one 2-D slice through two informative features.
+
+    The slice goes through the first test row of ``split_file``; the two features are the
+    first two (true, else inferred) informative ones.
+    """
+    from kryptonite_n.models import load_predictor
+
+    dataset = load_dataset(data_folder, n)
+    informative = sorted(informative_features(dataset.truth, features_csv))
+    if len(informative) < 2:
+        raise DataError(f"{features_csv}: fewer than two informative features, no slice to draw")
+    feature_x, feature_y = informative[:2]
+    anchor = dataset.X[load_split(split_file).test[0]]
+    points, X = boundary_slice(anchor, feature_x, feature_y, grid)
+    tables = []
+    with carbon_meter(outputs["carbon"], carbon, n=n) as meter, meter.measure("inference"):
+        for entry in entries:
+            predictor = load_predictor(entry["model"], entry["file"])
+            tables.append(points.assign(n=n, model=entry["model"], activation=entry.get("activation", ""),
+                                        repeat=repeat, feature_x=feature_x, feature_y=feature_y,
+                                        probability=probability(predictor, X)))
+    write_csv(outputs["table"], pd.concat(tables, ignore_index=True)[BOUNDARY_COLUMNS])
+
+
+def aggregate(csv_paths: list[Path | str], out: Path | str, columns: list[str]) -> None:
+    frames = [pd.read_csv(path) for path in csv_paths]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    write_csv(out, table[columns])

@@ -1,0 +1,246 @@
+"""The study's result files as tidy tables for the report: strict about columns, lenient about absence.
+
+A stage that a run disables simply contributes no file, so every reader here accepts an empty
+list of paths. A file that is present but malformed is an error naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kryptonite_n.data import TARGETS, default_flip_rate
+from kryptonite_n.io import DataError
+from kryptonite_n.models import MODELS
+
+#: How the report names each model, and what it is, in one line.
+MODEL_LABELS = {
+    "mlp": "MLP",
+    "poly_logreg": "Polynomial LR",
+    "mock_baseline": "Mock baseline",
+    "xor_oracle": "XOR oracle",
+    "fso_logreg": "LR with FSO",
+    "parity_gf2": "GF(2) parity",
+}
+MODEL_DESCRIPTIONS = {
+    "mlp": "one hidden layer, the response paper's settings per n",
+    "poly_logreg": "interaction-only polynomial features, logistic regression trained by SGD",
+    "mock_baseline": "the mock paper's own baseline: polynomial logistic regression on raw features",
+    "xor_oracle": "informative features chosen by noise shape, each thresholded, then XOR",
+    "fso_logreg": "logistic regression on the single product of the standardised informative features",
+    "parity_gf2": "the parity found by solving the bits-to-label system over GF(2), no noise-shape hint",
+}
+
+_N = re.compile(r"(?:^|/)n(\d+)(?=/|\.[A-Za-z]+$)")
+_REPEAT = re.compile(r"(?:^|/)repeat(\d+)(?=/|$)")
+
+
+def n_of(path: Path | str) -> int:
+    """The n a result path belongs to (``.../n12/...`` or ``.../n12.csv``)."""
+    match = _N.search(Path(path).as_posix())
+    if match is None:
+        raise DataError(f"{path}: cannot tell which n this file belongs to (no n<digits> in its path)")
+    return int(match.group(1))
+
+
+def repeat_of(path: Path | str) -> int:
+    match = _REPEAT.search(Path(path).as_posix())
+    if match is None:
+        raise DataError(f"{path}: cannot tell which repeat this file belongs to "
+                        "(no repeat<digits> in its path)")
+    return int(match.group(1))
+
+
+def read_table(path: Path | str, required: Sequence[str] = (), sep: str = ",") -> pd.DataFrame:
+    """Read one CSV (or TSV); raise DataError if it is missing, unreadable or lacks a column."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame(columns=list(required))
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a readable table ({error})") from error
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; "
+                        f"found {', '.join(map(str, frame.columns)) or 'none'}")
+    return frame
+
+
+def read_tables(paths: Iterable[Path | str], required: Sequence[str] = (), *, add_n: bool = False,
+                add_repeat: bool = False, sep: str = ",") -> pd.DataFrame:
+    """Concatenate tables, labelling rows with the n / repeat of their path when asked."""
+    frames = []
+    for path in paths:
+        frame = read_table(path, required, sep)
+        if add_n and "n" not in frame.columns:
+            frame.insert(0, "n", n_of(path))
+        if add_repeat and "repeat" not in frame.columns:
+            frame.insert(1 if add_n else 0, "repeat", repeat_of(path))
+        frames.append(frame)
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        extra = (["n"] if add_n else []) + (["repeat"] if add_repeat else [])
+        return pd.DataFrame(columns=[*extra, *required])
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_truths(paths: Iterable[Path | str]) -> dict[int, dict]:
+    """n -> the truth.json written beside each dataset."""
+    truths = {}
+    for path in paths:
+        try:
+            truths[n_of(path)] = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise DataError(f"{path}: not a readable truth file ({error})") from error
+    return dict(sorted(truths.items()))
+
+
+def bayes_limits(truths: dict[int, dict]) -> pd.DataFrame:
+    """Per n: the label-flip rate and the Bayes-optimal accuracy 1 - p.
+
+    Generated data know their flip rate; for published data it is the measured law 1/(8 sqrt n).
+    """
+    rows = []
+    for n, truth in sorted(truths.items()):
+        known = truth.get("flip_rate") is not None
+        flip = float(truth["flip_rate"]) if known else default_flip_rate(n)
+        rows.append({"n": n, "flip_rate": flip, "bayes": 1.0 - flip,
+                     "flip_source": "generator" if known else "measured law 1/(8√n)",
+                     "target": TARGETS.get(n)})
+    return pd.DataFrame(rows, columns=["n", "flip_rate", "bayes", "flip_source", "target"])
+
+
+METRIC_COLUMNS = ("model", "n", "repeat", "test_acc")
+
+
+def model_rank(model: str) -> int:
+    return MODELS.index(model) if model in MODELS else len(MODELS)
+
+
+HEADLINE_COLUMNS = ["model", "label", "n", "repeats", "test_mean", "test_std", "hidden_mean", "whole_mean",
+                    "target", "bayes", "passes", "note"]
+SUMMARY_COLUMNS = ("model", "n", "repeats", "test_acc_mean", "test_acc_std", "target", "bayes_acc",
+                   "meets_target")
+
+
+def _finish(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    table["n"] = table["n"].astype(int)
+    table["label"] = table["model"].map(lambda m: MODEL_LABELS.get(m, m))
+    table["_rank"] = table["model"].map(model_rank)
+    table = table.sort_values(["_rank", "n"], kind="stable").drop(columns="_rank").reset_index(drop=True)
+    return table[HEADLINE_COLUMNS]
+
+
+def accuracy_summary(metrics: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFrame:
+    """Every fitted (model, n): repeats, mean ± sample std of test accuracy, target, Bayes limit, pass."""
+    if metrics.empty:
+        return pd.DataFrame(columns=HEADLINE_COLUMNS)
+    frame = metrics.copy()
+    for column in ("hidden_acc", "whole_set_acc"):
+        if column not in frame.columns:
+            frame[column] = np.nan
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    table = frame.groupby(["model", "n"], sort=False).agg(
+        repeats=("test_acc", "size"), test_mean=("test_acc", "mean"),
+        test_std=("test_acc", lambda s: float(s.std(ddof=1)) if len(s) > 1 else np.nan),
+        hidden_mean=("hidden_acc", "mean"), whole_mean=("whole_set_acc", "mean"),
+    ).reset_index()
+    table["n"] = table["n"].astype(int)
+    table = table.merge(limits[["n", "bayes"]], on="n", how="left")
+    table["target"] = table["n"].map(TARGETS)
+    table["passes"] = [None if pd.isna(t) else bool(m >= t)
+                       for m, t in zip(table["test_mean"], table["target"], strict=True)]
+    table["note"] = ""
+    return _finish(table)
+
+
+def _flag(value: object) -> bool | None:
+    text = str(value).strip().lower()
+    return {"true": True, "false": False, "1": True, "0": False}.get(text)
+
+
+def summary_headline(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary stage's table (results/summary.csv) in the report's headline form.
+
+    Rows for (model, n) pairs that were not run keep their note and have no accuracy.
+    """
+    if summary.empty:
+        return pd.DataFrame(columns=HEADLINE_COLUMNS)
+    numeric = {"repeats": "repeats", "test_acc_mean": "test_mean", "test_acc_std": "test_std",
+               "hidden_acc_mean": "hidden_mean", "whole_set_acc": "whole_mean", "target": "target",
+               "bayes_acc": "bayes"}
+    table = pd.DataFrame({"model": summary["model"].astype(str), "n": summary["n"]})
+    for source, name in numeric.items():
+        table[name] = pd.to_numeric(summary[source], errors="coerce") if source in summary else np.nan
+    table["passes"] = [_flag(v) for v in summary["meets_target"]]
+    table["note"] = summary["note"].fillna("").astype(str) if "note" in summary else ""
+    return _finish(table)
+
+
+def headline_table(summary_paths: Sequence[str | Path], metric_paths: Sequence[str | Path],
+                   truth_paths: Sequence[str | Path]) -> pd.DataFrame:
+    """The study's results table: the summary stage's when it ran, else computed from the fits."""
+    if summary_paths:
+        return summary_headline(read_tables(summary_paths, SUMMARY_COLUMNS))
+    limits = bayes_limits(read_truths(truth_paths))
+    return accuracy_summary(read_tables(metric_paths, METRIC_COLUMNS), limits)
+
+
+def parse_features(value: object) -> list[int]:
+    """A feature list as written in a CSV cell ("[1, 4, 5]", "1 4 5", "1;4;5") -> [1, 4, 5]."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    return [int(token) for token in re.findall(r"\d+", str(value))]
+
+
+def monomial_name(value: object) -> str:
+    """A monomial written as feature indices ("1 2 4") -> "x1·x2·x4"; other spellings unchanged."""
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(?:[ ,;*]+\d+)*", text):
+        return "·".join(f"x{j}" for j in re.findall(r"\d+", text))
+    return text
+
+
+def attack_summary(adversarial: pd.DataFrame, by: str = "model") -> pd.DataFrame:
+    """Mean accuracies over repeats per (``by``, n, scope, attack, eps)."""
+    keys = [by, "n", "scope", "attack", "eps"]
+    if adversarial.empty:
+        return pd.DataFrame(columns=[*keys, "clean_acc", "robust_acc", "label_preserving_acc", "repeats"])
+    frame = adversarial.copy()
+    for column in ("clean_acc", "robust_acc", "label_preserving_acc"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame.groupby(keys, sort=True).agg(
+        clean_acc=("clean_acc", "mean"), robust_acc=("robust_acc", "mean"),
+        label_preserving_acc=("label_preserving_acc", "mean"), repeats=("repeat", "nunique"),
+    ).reset_index()
+
+
+BENCHMARK_SUFFIX = ".benchmark.tsv"
+
+
+def benchmark_table(logs_dir: Path | str) -> pd.DataFrame:
+    """Every finished job's Snakemake benchmark: job (its log path), stage folder, seconds, memory."""
+    logs_dir = Path(logs_dir)
+    rows = []
+    for path in sorted(logs_dir.glob(f"**/*{BENCHMARK_SUFFIX}")):
+        frame = read_table(path, ["s"], sep="\t")
+        if frame.empty:
+            continue
+        job = path.relative_to(logs_dir).as_posix().removesuffix(BENCHMARK_SUFFIX)
+        rows.append({
+            "job": job, "stage": job.split("/")[0], "s": float(frame["s"].mean()),
+            "max_rss_mb": float(pd.to_numeric(frame.get("max_rss"), errors="coerce").mean())
+            if "max_rss" in frame else np.nan,
+            "cpu_time_s": float(pd.to_numeric(frame.get("cpu_time"), errors="coerce").mean())
+            if "cpu_time" in frame else np.nan,
+        })
+    return pd.DataFrame(rows, columns=["job", "stage", "s", "max_rss_mb", "cpu_time_s"])

@@ -1,0 +1,244 @@
+"""Carbon accounting: real offline measurements, one stop per tracker, failures that never break
+the job, a run without any network, and the aggregation into the study's table."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kryptonite_n import carbon
+from kryptonite_n.carbon import COLUMNS, CPU_METHODS, aggregate, carbon_meter, read_carbon
+from kryptonite_n.io import DataError
+
+MEASURED = set(CPU_METHODS.values()) | {"PowerMetrics", "Raspberry Pi PMIC"}
+REAL_TRACKER = carbon.offline_tracker
+
+
+def _work(seconds: float = 0.3) -> float:
+    """Real CPU work for a phase to measure."""
+    rng = np.random.default_rng(0)
+    total, start = 0.0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        matrix = rng.normal(size=(200, 200))
+        total += float(np.linalg.norm(matrix @ matrix))
+    return total
+
+
+class Spy:
+    """Builds real offline trackers and counts the calls the meter makes on them."""
+
+    def __init__(self, fail: str | None = None):
+        self.fail = fail
+        self.trackers: list = []
+        self.calls: dict[str, int] = {"start_task": 0, "stop_task": 0, "stop": 0}
+
+    def __call__(self, country: str):
+        if self.fail == "init":
+            raise RuntimeError("tracker cannot be built")
+        tracker = REAL_TRACKER(country)
+        for name in self.calls:
+            setattr(tracker, name, self._counted(name, getattr(tracker, name)))
+        self.trackers.append(tracker)
+        return tracker
+
+    def _counted(self, name: str, method):
+        def call(*args, **kwargs):
+            self.calls[name] += 1
+            if self.fail == name:
+                raise RuntimeError(f"{name} broke")
+            return method(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def spy(monkeypatch) -> Spy:
+    spy = Spy()
+    monkeypatch.setattr(carbon, "offline_tracker", spy)
+    return spy
+
+
+def test_each_phase_is_measured_offline_by_one_process_tracker(spy, tmp_path, monkeypatch):
+    from codecarbon import OfflineEmissionsTracker, __version__
+
+    monkeypatch.chdir(tmp_path)
+    with carbon_meter("carbon/job.csv", {"enabled": True, "country": "GBR"}, model="mlp", n=9) as meter:
+        with meter.measure("train"):
+            _work()
+        with meter.measure("inference", repeat=1):
+            _work(0.05)
+    rows = pd.read_csv("carbon/job.csv")
+    assert list(rows.columns) == COLUMNS
+    assert rows["stage"].tolist() == ["train", "inference"]
+    assert rows["model"].tolist() == ["mlp", "mlp"] and rows["n"].tolist() == [9, 9]
+    assert rows["repeat"].isna().tolist() == [True, False]
+    assert set(rows["measurement"]) <= MEASURED
+    if not Path("/sys/class/powercap/intel-rapl").exists():
+        assert "RAPL" not in set(rows["measurement"])
+    assert (rows["energy_kwh"] > 0).all() and (rows["emissions_kg"] > 0).all()
+    parts = rows["cpu_energy_kwh"] + rows["ram_energy_kwh"]
+    assert np.allclose(rows["energy_kwh"], parts, rtol=1e-6)  # no GPU on the test machines
+    assert rows["duration_s"].iloc[0] >= 0.3
+    assert rows["ram_power_w"].iloc[0] > 0
+    assert (rows["country"] == "GBR").all() and (rows["codecarbon_version"] == __version__).all()
+    # One offline tracker, tracking this process tree, stopped once; nothing written by it.
+    (tracker,) = spy.trackers
+    assert isinstance(tracker, OfflineEmissionsTracker) and tracker._tracking_mode == "process"
+    assert spy.calls == {"start_task": 2, "stop_task": 2, "stop": 1}
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["carbon", "carbon/job.csv"]
+
+
+def test_tracker_is_stopped_once_when_the_job_fails(spy, tmp_path):
+    with pytest.raises(ZeroDivisionError), carbon_meter(tmp_path / "job.csv", None, n=9) as meter, \
+            meter.measure("train"):
+        _ = 1 / 0
+    assert spy.calls["stop"] == 1
+    assert not (tmp_path / "job.csv").exists()
+
+
+@pytest.mark.parametrize("fail", ["import", "init", "start_task", "stop_task", "stop"])
+def test_a_failing_tracker_never_breaks_the_job(fail, monkeypatch, tmp_path):
+    spy = Spy(fail=fail)
+    monkeypatch.setattr(carbon, "offline_tracker", spy)
+    if fail == "import":
+        monkeypatch.setitem(sys.modules, "codecarbon", None)
+    done = []
+    with carbon_meter(tmp_path / "job.csv", {"country": "GBR"}, model="xor_oracle", n=12) as meter:
+        with meter.measure("train"):
+            done.append(_work(0.01))
+        with meter.measure("inference"):
+            done.append("predicted")
+    assert len(done) == 2
+    rows = pd.read_csv(tmp_path / "job.csv")
+    assert rows["stage"].tolist() == ["train", "inference"]
+    assert (rows["measurement"] == "unavailable").all()
+    assert rows["energy_kwh"].isna().all() and rows["emissions_kg"].isna().all()
+    assert (rows["duration_s"] > 0).all() and (rows["country"] == "GBR").all()
+    built = fail not in ("import", "init")
+    assert spy.calls["stop"] == (1 if built else 0)
+
+
+def test_disabled_accounting_builds_no_tracker(spy, tmp_path):
+    with carbon_meter(tmp_path / "job.csv", {"enabled": False, "country": "FRA"}, n=15) as meter, \
+            meter.measure("data"):
+        _work(0.01)
+    rows = pd.read_csv(tmp_path / "job.csv")
+    assert rows["measurement"].tolist() == ["disabled"] and rows["country"].tolist() == ["FRA"]
+    assert rows["energy_kwh"].isna().all() and rows["duration_s"].iloc[0] > 0
+    assert spy.trackers == [] and spy.calls["stop"] == 0
+
+
+def test_phases_are_known_stages_and_do_not_nest(tmp_path):
+    with carbon_meter(tmp_path / "job.csv", {"enabled": False}) as meter:
+        with pytest.raises(ValueError, match="unknown carbon stage"), meter.measure("training"):
+            pass
+        with meter.measure("train"), pytest.raises(RuntimeError, match="inside another"), \
+                meter.measure("inference"):
+            pass
+
+
+def _unshare_problem() -> str | None:
+    if shutil.which("unshare") is None:
+        return "unshare is not installed"
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"`unshare -n` is not permitted here (needs root): {probe.stderr.strip()}"
+    return None
+
+
+OFFLINE_JOB = textwrap.dedent("""
+    import socket, sys
+    from kryptonite_n.carbon import carbon_meter
+
+    interfaces = [name for _, name in socket.if_nameindex()]
+    assert interfaces == ["lo"], f"network namespace still has {interfaces}"
+    try:
+        socket.create_connection(("1.1.1.1", 443), timeout=2)
+        raise SystemExit("network reachable")
+    except OSError:
+        pass
+    with carbon_meter(sys.argv[1], {"country": "GBR"}, model="mlp", n=9) as meter:
+        with meter.measure("train"):
+            sum(i * i for i in range(3_000_000))
+""")
+
+
+def test_a_job_is_measured_without_any_network(tmp_path):
+    problem = _unshare_problem()
+    if problem:
+        print(f"skipping the offline test: {problem}")
+        pytest.skip(problem)
+    (tmp_path / "tmp").mkdir()
+    result = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", OFFLINE_JOB, "carbon/job.csv"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = pd.read_csv(tmp_path / "carbon" / "job.csv").to_dict("records")
+    assert row["measurement"] in MEASURED, result.stderr
+    assert row["energy_kwh"] > 0 and row["emissions_kg"] > 0 and row["country"] == "GBR"
+    # CodeCarbon wrote nothing of its own: no emissions.csv, no lock file.
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert written == ["carbon", "carbon/job.csv", "tmp"]
+
+
+def _job(path: Path, stage: str, **labels) -> Path:
+    with carbon_meter(path, {"enabled": False}, **labels) as meter, meter.measure(stage):
+        pass
+    return path
+
+
+def test_aggregate_keeps_every_job_row_in_order(tmp_path):
+    files = [
+        _job(tmp_path / "data" / "n9.csv", "data", n=9),
+        _job(tmp_path / "fit" / "mlp" / "n9.csv", "train", model="mlp", n=9),
+        tmp_path / "empty.csv",
+        _job(tmp_path / "attack" / "mlp" / "n9.csv", "attack", model="mlp", n=9, repeat=0),
+    ]
+    pd.DataFrame(columns=COLUMNS).to_csv(files[2], index=False)
+    measured = tmp_path / "measured.csv"
+    row = {**dict.fromkeys(COLUMNS), "stage": "inference", "model": "mlp", "n": 9, "duration_s": 0.5,
+           "energy_kwh": 2e-6, "cpu_energy_kwh": 5e-7, "ram_energy_kwh": 1.5e-6, "emissions_kg": 4e-7,
+           "country": "GBR", "measurement": "CPU load estimate", "codecarbon_version": "3.3.2"}
+    pd.DataFrame([row], columns=COLUMNS).to_csv(measured, index=False)
+    aggregate([*files, measured], tmp_path / "carbon.csv")
+    table = read_carbon(tmp_path / "carbon.csv")
+    assert table["stage"].tolist() == ["data", "train", "attack", "inference"]
+    assert table["model"].fillna("").tolist() == ["", "mlp", "mlp", "mlp"]
+    assert table["n"].tolist() == [9, 9, 9, 9]
+    assert table["repeat"].isna().tolist() == [True, True, False, True]
+    assert table["measurement"].tolist() == ["disabled"] * 3 + ["CPU load estimate"]
+    sums = table.groupby(["stage", "model"], dropna=False)["energy_kwh"].sum(min_count=1)
+    assert math.isclose(sums[("inference", "mlp")], 2e-6)
+    assert "9.0" not in (tmp_path / "carbon.csv").read_text()
+
+
+def test_aggregate_of_no_jobs_is_an_empty_table(tmp_path):
+    aggregate([], tmp_path / "carbon.csv")
+    assert list(pd.read_csv(tmp_path / "carbon.csv").columns) == COLUMNS
+
+
+def test_a_bad_job_csv_is_named(tmp_path):
+    bad = tmp_path / "fit" / "mlp" / "n9.csv"
+    bad.parent.mkdir(parents=True)
+    pd.DataFrame({"stage": ["train"], "energy_kwh": [1.0]}).to_csv(bad, index=False)
+    with pytest.raises(DataError, match=rf"{bad}: missing carbon columns"):
+        aggregate([bad], tmp_path / "carbon.csv")
+    _job(bad, "train")
+    frame = pd.read_csv(bad)
+    frame.loc[0, "stage"] = "training"
+    frame.to_csv(bad, index=False)
+    with pytest.raises(DataError, match="unknown carbon stages"):
+        aggregate([bad], tmp_path / "carbon.csv")
+    assert not (tmp_path / "carbon.csv").exists()

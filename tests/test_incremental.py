@@ -1,0 +1,125 @@
+"""Incremental reruns: a change reruns exactly the jobs that depend on it, nothing else.
+
+Every check asks Snakemake itself what it would do (the job listing of ``--dry-run``, see
+dryrun.py) on a finished run, and compares that with the jobs the change can touch. Which jobs
+those are is computed from their files, not listed by hand: a job's n are the ``n{n}`` folders
+or file names in its outputs and log, its models the model names there and in its rule name.
+The downstream closure of a job is what ``--forcerun`` of its output plans, so the checks stay
+exact as stages are added.
+
+Changing a model's code is tested in a copy of the workflow and library (see
+``copied_tree``): the fit rules take the model's module as an input, and touching the
+repository's own file, even briefly, would make a concurrent run in the repository refit that
+model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import REPO, WorkflowRun
+from dryrun import fit_job, planned
+
+pytestmark = pytest.mark.workflow
+
+
+def test_a_finished_run_plans_nothing(quick_run):
+    assert planned(quick_run) == {}
+
+
+def test_one_models_setting_for_one_n_reruns_only_its_jobs_and_downstream(quick_run):
+    changed = planned(quick_run, "--config", "models={mlp: {by_n: {9: {lr: 0.05}}}}")
+    assert fit_job(changed, "mlp", 9) is not None, sorted(changed)
+    for job in changed.values():
+        # Never a job that is only about another n or only about other models.
+        assert not job.dimensions or 9 in job.dimensions, job
+        assert not job.models or "mlp" in job.models, job
+    assert fit_job(changed, "mlp", 12) is None
+    # Exactly the fit and everything downstream of it: what forcing that fit would rerun.
+    forced = planned(quick_run, "--forcerun", "results/models/mlp/n9/metrics.csv")
+    assert changed == forced
+
+
+def test_adding_an_n_adds_only_its_jobs(quick_run):
+    added = planned(quick_run, "--config", "dimensions=[9, 12, 15]")
+    for job in added.values():
+        assert not job.dimensions or 15 in job.dimensions, job
+    new_rules = {job.rule for job in added.values() if job.dimensions == {15}}
+    assert {"prepare_dataset", "split_dataset", "explore_dataset", "fit_mlp"} <= new_rules
+    # Jobs that already ran are planned only because the new n's files feed them.
+    existing = (quick_run.directory / "results").rglob("*")
+    existing = {str(p.relative_to(quick_run.directory)) for p in existing if p.is_file()}
+    for job in added.values():
+        if job.outputs & existing:
+            assert not job.dimensions, job
+
+
+def _copy_tree(destination: Path) -> Path:
+    """The workflow, scripts, config and library, as a self-contained project in destination."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake")
+    for folder in ("workflow", "scripts", "config", "envs", "src"):
+        if (REPO / folder).exists():
+            shutil.copytree(REPO / folder, destination / folder, ignore=ignore)
+    return destination
+
+
+@pytest.fixture(scope="module")
+def copied_tree(tmp_path_factory):
+    """A copy of the project whose library is on PYTHONPATH, and a run of two cheap models in it.
+
+    The run is limited to n = 9 and the fits of two fast models: enough to see which model's
+    jobs a code change reruns, without a second full quick run.
+    """
+    tree = _copy_tree(tmp_path_factory.mktemp("tree"))
+    models = ("xor_oracle", "parity_gf2")
+    targets = [f"results/models/{model}/n9/metrics.csv" for model in models]
+    run = TreeRun(tmp_path_factory.mktemp("tree-run"), tree / "config" / "quick.yaml", tree)
+    run.run("--config", "dimensions=[9]", "--", *targets)
+    return run, tree, models, targets
+
+
+@dataclass(frozen=True)
+class TreeRun(WorkflowRun):
+    """A WorkflowRun of the copied project: its Snakefile and its library (PYTHONPATH)."""
+
+    tree: Path = Path()
+
+    def command(self, *extra: str) -> list[str]:
+        command = super().command(*extra)
+        command[command.index("--snakefile") + 1] = str(self.tree / "workflow" / "Snakefile")
+        return command
+
+    def run(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        # The copy's library comes first, ahead of the repository's editable install.
+        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(self.tree / "src")}
+        result = subprocess.run(self.command(*extra), capture_output=True, text=True, env=env)
+        if check and result.returncode != 0:
+            raise AssertionError(f"snakemake {' '.join(extra)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+
+def test_the_copied_tree_uses_its_own_library(copied_tree):
+    run, tree, models, _ = copied_tree
+    log = (run.directory / "logs" / "models" / models[0] / "n9" / "fit.log")
+    assert log.exists()
+    # The run recorded the copy's module as the fit's code input, not the repository's.
+    result = run.run("--config", "dimensions=[9]", "--detailed-summary", "--",
+                     f"results/models/{models[0]}/n9/metrics.csv")
+    assert str(tree / "src" / "kryptonite_n" / "models" / f"{models[0]}.py") in result.stdout
+    assert str(REPO / "src") not in result.stdout
+
+
+def test_changing_one_models_code_reruns_only_that_models_jobs(copied_tree):
+    run, tree, models, targets = copied_tree
+    assert planned(run, "--config", "dimensions=[9]", "--", *targets) == {}
+    edited, other = models
+    module = tree / "src" / "kryptonite_n" / "models" / f"{edited}.py"
+    module.write_text(module.read_text() + "\n# An edit: the fit must be redone.\n")
+    after = planned(run, "--config", "dimensions=[9]", "--", *targets)
+    assert {job.rule for job in after.values()} == {f"fit_{edited}"}
+    assert fit_job(after, edited, 9) is not None and fit_job(after, other, 9) is None

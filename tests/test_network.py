@@ -1,0 +1,256 @@
+"""Network analysis: weight-matrix statistics, zero gradients, activation variants, decision boundary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from kryptonite_n import network
+from kryptonite_n.data import GeneratorSettings, generate, make_split, write_dataset
+from kryptonite_n.models.mlp import MLPPredictor
+from kryptonite_n.models.xor_oracle import ParityRule
+
+
+def random_mlp(n: int, hidden: int, activation: str, seed: int = 0, scale: float = 1.0) -> MLPPredictor:
+    rng = np.random.default_rng(seed)
+    return MLPPredictor(rng.normal(0, scale, (n, hidden)), rng.normal(0, scale, hidden),
+                        rng.normal(0, scale, hidden), 0.1, np.full(n, 0.5), np.full(n, 0.5), activation)
+
+
+@pytest.fixture(scope="module")
+def rows():
+    rng = np.random.default_rng(1)
+    X = (rng.integers(0, 2, (300, 6)) + rng.normal(0, 0.1, (300, 6))).astype(np.float32)
+    return X, np.bitwise_xor.reduce(X[:, :4] > 0.5, axis=1).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- weight matrices
+
+
+def test_matrix_statistics_of_a_known_spectrum():
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.normal(size=(5, 3)))
+    V, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    W = U @ np.diag([3.0, 2.0, 0.5]) @ V.T
+    stats = network.matrix_statistics(W)
+    assert (stats["rows"], stats["columns"]) == (5, 3)
+    assert stats["sigma_max"] == pytest.approx(3.0) and stats["sigma_min"] == pytest.approx(0.5)
+    assert stats["condition"] == pytest.approx(6.0)
+    assert stats["frobenius"] == pytest.approx(np.sqrt(9 + 4 + 0.25))
+
+
+def test_a_column_has_one_singular_value_its_norm():
+    stats = network.matrix_statistics(np.array([[3.0], [4.0]]))
+    assert stats["sigma_max"] == stats["sigma_min"] == pytest.approx(5.0) == stats["frobenius"]
+    assert stats["condition"] == pytest.approx(1.0)
+
+
+def test_rank_deficient_matrix_is_ill_conditioned():
+    assert network.matrix_statistics(np.array([[1.0, 2.0], [2.0, 4.0]]))["condition"] > 1e12
+
+
+# ---------------------------------------------------------------------------- gradients
+
+
+@pytest.mark.parametrize("activation", ["elu", "tanh", "relu", "sigmoid"])
+def test_per_example_gradients_follow_the_models_own_forward_pass(rows, activation):
+    X, y = rows
+    predictor = random_mlp(6, 8, activation)
+    grads = network.per_example_gradients(predictor, X[:20], y[:20])
+    with torch.no_grad():
+        z = predictor.logit(torch.from_numpy(X[:20]))
+    residual = torch.sigmoid(z) - torch.from_numpy(y[:20].astype(np.float32))
+    assert torch.allclose(grads["b2"], residual, atol=1e-6)
+    # Finite difference of one example's loss in one first-layer weight.
+    x, target, step = torch.from_numpy(X[3:4]), torch.tensor([float(y[3])]), 1e-3
+    losses = []
+    for sign in (1, -1):
+        shifted = random_mlp(6, 8, activation)
+        shifted.W1[2, 5] += sign * step
+        losses.append(float(torch.nn.functional.binary_cross_entropy_with_logits(
+            shifted.logit(x.double()), target.double())))
+    assert float(grads["W1"][3, 2, 5]) == pytest.approx((losses[0] - losses[1]) / (2 * step), abs=1e-4)
+
+
+def test_relu_zeroes_gradients_and_dead_units_never_move(rows):
+    X, y = rows
+    predictor = random_mlp(6, 10, "relu")
+    predictor.b1[:3] = -100.0  # three hidden units never fire on these inputs
+    shares = network.zero_gradient_shares(predictor, X, y, chunk=128)
+    hidden_parameters = 6 * 10 + 10
+    assert shares["hidden"]["dead_share"] >= 3 * 7 / hidden_parameters - 1e-12
+    assert shares["hidden"]["zero_grad_share"] > shares["hidden"]["dead_share"]
+    assert shares["output"]["dead_share"] == pytest.approx(3 / 11)
+
+
+def test_elu_keeps_gradients_and_saturated_tanh_loses_them(rows):
+    X, y = rows
+    elu = network.zero_gradient_shares(random_mlp(6, 10, "elu"), X, y)
+    assert elu["hidden"]["zero_grad_share"] == 0 and elu["output"]["zero_grad_share"] == 0
+    calm = network.zero_gradient_shares(random_mlp(6, 10, "tanh", scale=0.3), X, y)
+    saturated = network.zero_gradient_shares(random_mlp(6, 10, "tanh", scale=30.0), X, y)
+    assert calm["hidden"]["zero_grad_share"] == 0
+    assert saturated["hidden"]["zero_grad_share"] > 0.5
+
+
+def test_analyse_mlp_reports_both_layers(rows):
+    X, y = rows
+    table = network.analyse_mlp(random_mlp(6, 8, "tanh"), X, y)
+    assert table.layer.tolist() == ["hidden", "output"]
+    assert table[["rows", "columns"]].values.tolist() == [[6, 8], [8, 1]]
+    assert table.test_acc.nunique() == 1 and 0 <= table.test_acc.iloc[0] <= 1
+
+
+# ---------------------------------------------------------------------------- decision boundary
+
+
+def test_boundary_slice_moves_only_two_features():
+    anchor = np.array([0.1, 0.9, 1.05, -0.02], dtype=np.float32)
+    points, X = network.boundary_slice(anchor, 0, 2, size=7)
+    assert X.shape == (49, 4) and len(points) == 49
+    assert np.all(X[:, [1, 3]] == anchor[[1, 3]])
+    assert X[:, 0].min() == pytest.approx(-0.25) and X[:, 2].max() == pytest.approx(1.25)
+    assert np.allclose(X[:, 0], points.x) and np.allclose(X[:, 2], points.y)
+
+
+def test_probability_of_a_rule_is_its_label_and_of_a_network_its_sigmoid():
+    _, X = network.boundary_slice(np.array([0.0, 1.0, 0.0]), 0, 2, size=9)
+    rule = ParityRule([0, 2], np.array([0.5, 0.5]))
+    assert np.array_equal(network.probability(rule, X), rule.predict(X).astype(float))
+    net = random_mlp(3, 4, "elu")
+    with torch.no_grad():
+        expected = torch.sigmoid(net.logit(torch.from_numpy(X.astype(np.float32)))).numpy()
+    assert np.allclose(network.probability(net, X), expected, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------- files
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A tiny generated n = 6 with two split files, as the workflow lays them out."""
+    folder = tmp_path_factory.mktemp("network")
+    data = generate(6, 5, GeneratorSettings(rows_per_feature=150, hidden_rows=50))
+    write_dataset(data, {
+        "X": folder / "kryptonite-6-X.npy", "y": folder / "kryptonite-6-y.npy",
+        "hidden_X": folder / "hidden-kryptonite-6-X.npy", "truth": folder / "truth.json",
+    })
+    splits = []
+    for repeat in (0, 1):
+        path = folder / f"repeat{repeat}.npy"
+        np.save(path, make_split(len(data.y), {"train": 0.6, "validation": 0.2, "test": 0.2}, 5, 6, repeat))
+        splits.append(str(path))
+    features = folder / "features.csv"
+    pd.DataFrame({"feature": range(6), "informative": np.isin(range(6), data.truth["informative"])}) \
+        .to_csv(features, index=False)
+    return folder, splits, features, data
+
+
+SETTINGS = {"hidden_units": 8, "optimizer": "adam", "lr": 0.05, "batch_size": 64, "max_epochs": 30,
+            "patience": 30, "dropout": 0.0, "activation": "elu", "momentum": 0.9}
+
+
+def test_activation_variants_share_everything_but_the_activation(study, tmp_path):
+    from kryptonite_n.data import load_split
+    from kryptonite_n.models import FitTask, load_predictor, mlp
+
+    folder, splits, features, data = study
+    outputs = {"model": [str(tmp_path / f"{a}{r}.npz") for a in "ab" for r in (0, 1)],
+               "metrics": [str(tmp_path / f"{a}{r}.json") for a in "ab" for r in (0, 1)]}
+    for index, activation in enumerate(["elu", "relu"]):
+        network.fit_activation_variant(
+            6, activation, data_folder=folder, split_files=splits, features_csv=features,
+            outputs={"model": outputs["model"][2 * index:2 * index + 2],
+                     "metrics": outputs["metrics"][2 * index:2 * index + 2],
+                     "carbon": str(tmp_path / f"carbon{activation}.csv")},
+            settings=SETTINGS, seed=5, repeats=[0, 1], carbon={"enabled": False})
+    # The variant with the fitted activation is the fit itself: same seeds, same settings.
+    task = FitTask(n=6, X=data.X, y=data.y, splits=[load_split(p) for p in splits], repeats=[0, 1],
+                   settings=SETTINGS, seed=5)
+    reference = mlp.fit(task)
+    for r in (0, 1):
+        elu = load_predictor("mlp", outputs["model"][r])
+        assert np.allclose(elu.W1, reference[r].W1) and elu.activation == "elu"
+        assert load_predictor("mlp", outputs["model"][2 + r]).activation == "relu"
+    carbon = pd.read_csv(tmp_path / "carbonrelu.csv")
+    assert carbon.model.tolist() == ["mlp_relu"] and carbon.stage.tolist() == ["train"]
+
+
+def test_analyse_networks_and_boundary_write_their_tables(study, tmp_path):
+    folder, splits, features, data = study
+    model_files = {}
+    for activation in ("elu", "relu"):
+        model_files[activation] = [str(tmp_path / f"{activation}{r}.npz") for r in (0, 1)]
+        network.fit_activation_variant(
+            6, activation, data_folder=folder, split_files=splits, features_csv=features,
+            outputs={"model": model_files[activation], "metrics": [str(tmp_path / f"{activation}{r}.json")
+                                                                   for r in (0, 1)],
+                     "carbon": str(tmp_path / "c.csv")},
+            settings=SETTINGS, seed=5, repeats=[0, 1], carbon={"enabled": False})
+    out = {"layers": tmp_path / "layers.csv", "robustness": tmp_path / "robustness.csv",
+           "carbon": tmp_path / "carbon.csv"}
+    attack_settings = {"points": 50, "pgd_restarts": 1, "pgd_steps": 5, "noise_draws": 2}
+    robustness = {"eps": [0, 0.1], "scopes": ["irrelevant"], "methods": ["fgsm", "pgd"]}
+    network.analyse_networks(6, model_files=model_files, split_files=splits, data_folder=folder,
+                             features_csv=features, outputs=out, attack_settings=attack_settings,
+                             robustness=robustness, seed=5, repeats=[0, 1], carbon={"enabled": False})
+    layers = pd.read_csv(out["layers"])
+    assert list(layers.columns) == network.LAYER_COLUMNS
+    assert len(layers) == 2 * 2 * 2  # activations x repeats x layers
+    assert (layers[layers.activation == "relu"].zero_grad_share.min()
+            > layers[layers.activation == "elu"].zero_grad_share.max())
+    robustness = pd.read_csv(out["robustness"])
+    assert list(robustness.columns) == network.ROBUSTNESS_COLUMNS
+    assert set(robustness.attack) == {"fgsm", "pgd"} and set(robustness.scope) == {"irrelevant"}
+    at_zero = robustness[robustness.eps == 0]
+    assert np.allclose(at_zero.robust_acc, at_zero.clean_acc)
+    assert pd.read_csv(out["carbon"]).stage.tolist() == ["attack"]
+
+    boundary = tmp_path / "boundary.csv"
+    entries = [{"model": "mlp", "activation": a, "file": model_files[a][0]} for a in model_files]
+    network.map_decision_boundary(6, entries=entries, split_file=splits[0], repeat=0, data_folder=folder,
+                                  features_csv=features,
+                                  outputs={"table": boundary, "carbon": tmp_path / "bc.csv"},
+                                  grid=11, carbon={"enabled": False})
+    table = pd.read_csv(boundary)
+    assert list(table.columns) == network.BOUNDARY_COLUMNS
+    assert len(table) == 2 * 11 * 11
+    assert table.probability.between(0, 1).all()
+    informative = sorted(data.truth["informative"])
+    assert (table.feature_x == informative[0]).all() and (table.feature_y == informative[1]).all()
+
+
+def test_a_network_file_with_the_wrong_activation_is_refused(study, tmp_path):
+    folder, splits, features, _ = study
+    files = [str(tmp_path / f"m{r}.npz") for r in (0, 1)]
+    network.fit_activation_variant(
+        6, "tanh", data_folder=folder, split_files=splits, features_csv=features,
+        outputs={"model": files, "metrics": [str(tmp_path / f"m{r}.json") for r in (0, 1)],
+                 "carbon": str(tmp_path / "c.csv")},
+        settings={**SETTINGS, "max_epochs": 2}, seed=5, repeats=[0, 1], carbon={"enabled": False})
+    with pytest.raises(network.DataError, match="a tanh network, expected relu"):
+        network.analyse_networks(6, model_files={"relu": files}, split_files=splits, data_folder=folder,
+                                 features_csv=features, outputs={k: tmp_path / f"{k}.csv" for k in
+                                                                 ("layers", "robustness", "carbon")},
+                                 attack_settings={}, robustness={"eps": [0], "methods": ["uniform"]},
+                                 seed=5, repeats=[0, 1], carbon={"enabled": False})
+
+
+# ---------------------------------------------------------------------------- the quick study
+
+
+@pytest.mark.workflow
+def test_quick_run_analyses_the_networks(quick_run):
+    results = quick_run.directory / "results"
+    layers = pd.read_csv(results / "network_analysis.csv")
+    assert list(layers.columns) == network.LAYER_COLUMNS
+    assert set(layers.n) == {9} and set(layers.activation) == {"relu", "tanh", "elu"}
+    assert len(layers) == 3 * 2 * 2  # activations x repeats x layers
+    robustness = pd.read_csv(results / "activation_robustness.csv")
+    assert set(robustness.activation) == {"relu", "tanh", "elu"}
+    boundary = pd.read_csv(results / "decision_boundary" / "n9.csv")
+    per_model = boundary.groupby(["model", "activation"]).size()
+    assert (per_model == 21 * 21).all()
+    assert {"xor_oracle", "fso_logreg", "mlp"} <= set(boundary.model)

@@ -1,0 +1,274 @@
+"""The report: figures drawn from real result tables, pages whose numbers come from the results
+(and that say so when a stage was not produced), and a strict, offline MkDocs build."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, WorkflowRun
+from dryrun import planned
+
+from kryptonite_n.config import prepare_config
+from kryptonite_n.data import TARGETS, GeneratorSettings, dataset_files, generate, write_dataset
+from kryptonite_n.explore import explore_dataset
+from kryptonite_n.io import DataError
+from kryptonite_n.report import figures, pages, site, tables
+from kryptonite_n.summary import summarise
+
+TEMPLATES = REPO / "docs" / "templates"
+STATIC = {"embed": REPO / "docs" / "static" / "javascripts" / "embed.js",
+          "style": REPO / "docs" / "static" / "stylesheets" / "report.css"}
+OFF = {"enabled": False}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    """Two small generated datasets and their exploration tables, laid out as the workflow does."""
+    root = tmp_path_factory.mktemp("report-study")
+    for n in (9, 12):
+        folder = root / "results" / "data" / f"n{n}"
+        write_dataset(generate(n, 5, GeneratorSettings(rows_per_feature=150, hidden_rows=200)),
+                      dataset_files(folder, n))
+        explore_dataset(folder, n, {name: folder / f"{name}.csv"
+                                    for name in ("features", "histograms", "correlation", "pca")},
+                        histogram_bins=30, pca_points=300, seed=1)
+    return root
+
+
+def data_sources(root: Path) -> dict[str, list[str]]:
+    folder = root / "results" / "data"
+    sources = {key: [str(folder / f"n{n}" / f"{key}.csv") for n in (9, 12)]
+               for key in ("features", "histograms", "correlation", "pca")}
+    sources["truth"] = [str(folder / f"n{n}" / "truth.json") for n in (9, 12)]
+    sources["X"] = [str(folder / f"n{n}" / f"kryptonite-{n}-X.npy") for n in (9, 12)]
+    sources["y"] = [str(folder / f"n{n}" / f"kryptonite-{n}-y.npy") for n in (9, 12)]
+    return sources
+
+
+def study_config(**overrides) -> dict:
+    """The study's full configuration (defaults filled) for the small datasets above."""
+    return prepare_config({"dimensions": [9, 12], "seed": 5, "repeats": 3,
+                           "generator": {"rows_per_feature": 150, "hidden_rows": 200}, **overrides})
+
+
+def xor_oracle_metrics(root: Path) -> list[str]:
+    """Per-n metrics tables of the XOR rule on the true informative bits, scored on seeded halves."""
+    paths = []
+    for n in (9, 12):
+        folder = root / "results" / "data" / f"n{n}"
+        X, y = np.load(folder / f"kryptonite-{n}-X.npy"), np.load(folder / f"kryptonite-{n}-y.npy")
+        truth = json.loads((folder / "truth.json").read_text())
+        predicted = np.bitwise_xor.reduce((X[:, truth["informative"]] > 0.5).astype(np.int64), axis=1)
+        rows = []
+        for repeat in range(3):
+            test = np.random.default_rng(repeat).permutation(len(y))[: len(y) // 2]
+            rows.append({"model": "xor_oracle", "n": n, "repeat": repeat,
+                         "validation_acc": float(np.mean(predicted[test] == y[test])),
+                         "test_acc": float(np.mean(predicted[test] == y[test])),
+                         "whole_set_acc": float(np.mean(predicted == y)), "hidden_acc": None})
+        path = root / "results" / "models" / "xor_oracle" / f"n{n}" / "metrics.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(path, index=False)
+        paths.append(str(path))
+    return paths
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_paths_name_their_n_and_repeat():
+    assert tables.n_of("results/data/n12/features.csv") == 12
+    assert tables.n_of("results/decision_boundary/n45.csv") == 45
+    assert tables.repeat_of("results/models/mlp/n9/repeat3/history.csv") == 3
+    with pytest.raises(DataError, match=r"results/summary\.csv"):
+        tables.n_of("results/summary.csv")
+
+
+def test_a_missing_column_is_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "adversarial.csv"
+    pd.DataFrame({"model": ["mlp"], "n": [9]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"adversarial\.csv: missing column\(s\) eps"):
+        tables.read_table(path, ["model", "n", "eps"])
+    with pytest.raises(DataError, match="file not found"):
+        tables.read_table(tmp_path / "absent.csv")
+
+
+def test_headline_from_fits_and_from_the_summary_stage_agree(study):
+    sources = data_sources(study)
+    metric_paths = xor_oracle_metrics(study)
+    metrics = tables.read_tables(metric_paths, tables.METRIC_COLUMNS)
+    truths = tables.read_truths(sources["truth"])
+    from_fits = tables.headline_table([], metric_paths, sources["truth"])
+    for row in from_fits.itertuples():
+        accuracies = metrics[metrics["n"] == row.n]["test_acc"]
+        assert row.test_mean == pytest.approx(accuracies.mean())
+        assert row.test_std == pytest.approx(accuracies.std(ddof=1))
+        assert row.bayes == pytest.approx(1 - truths[row.n]["flip_rate"])
+        assert row.target == TARGETS[row.n]
+        assert row.passes == (row.test_mean >= TARGETS[row.n])
+    summary_csv = study / "summary.csv"
+    summarise(metrics, truths, [{"model": "poly_logreg", "n": 12, "note": "not run: too many monomials"}]) \
+        .to_csv(summary_csv, index=False)
+    from_summary = tables.headline_table([summary_csv], metric_paths, sources["truth"])
+    fitted = from_summary[from_summary["test_mean"].notna()].reset_index(drop=True)
+    columns = ["model", "n", "test_mean", "test_std", "target", "bayes", "passes"]
+    pd.testing.assert_frame_equal(fitted[columns], from_fits[columns], check_dtype=False)
+    skipped = from_summary[from_summary["test_mean"].isna()]
+    assert skipped[["model", "n", "note"]].values.tolist() == [
+        ["poly_logreg", 12, "not run: too many monomials"]]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_the_xor_slice_makes_the_label_the_xor_of_two_features(study):
+    folder = study / "results" / "data" / "n12"
+    X, y = np.load(folder / "kryptonite-12-X.npy"), np.load(folder / "kryptonite-12-y.npy")
+    informative = json.loads((folder / "truth.json").read_text())["informative"]
+    frame = figures.xor_slice(X, y, informative, max_points=10_000)
+    bits = (X > 0.5).astype(np.int64)
+    rows = frame["row"].to_numpy()
+    assert (np.bitwise_xor.reduce(bits[rows][:, informative[2:]], axis=1) == 0).all()
+    on_slice = (bits[rows, informative[0]] ^ bits[rows, informative[1]]) != y[rows]
+    everywhere = np.bitwise_xor.reduce(bits[rows][:, informative], axis=1) != y[rows]
+    # On the slice, the two-feature XOR is wrong exactly where the full parity is (the flips).
+    np.testing.assert_array_equal(on_slice, everywhere)
+    assert len(frame) == len(np.flatnonzero(np.bitwise_xor.reduce(bits[:, informative[2:]], axis=1) == 0))
+
+
+def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_path):
+    sources = data_sources(study)
+    names = figures.figure_names("data", sources)
+    assert names == ["data_histograms", "data_correlation", "data_pca", "data_xor_slice"]
+    outputs = {"carbon": tmp_path / "carbon.csv"}
+    for name in names:
+        outputs[name], outputs[f"{name}_svg"] = tmp_path / f"{name}.json", tmp_path / f"{name}.svg"
+    drawn = figures.draw_family("data", figures.family_inputs("data", sources), outputs, carbon=OFF)
+    assert drawn == names
+    histograms = pd.concat([pd.read_csv(p).assign(n=tables.n_of(p)) for p in sources["histograms"]])
+    for name in names:
+        spec = json.loads(outputs[name].read_text())
+        assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
+        (selector,) = [p for p in spec["params"] if p["name"] == "n_choice"]
+        assert selector["bind"]["options"] == [9, 12]
+        assert outputs[f"{name}_svg"].read_text().lstrip().startswith("<svg")
+    (rows,) = json.loads(outputs["data_histograms"].read_text())["datasets"].values()
+    assert len(rows) == len(histograms)
+    assert {(r["n"], r["feature"], r["family"]) for r in rows} == set(
+        zip(histograms["n"], histograms["feature"], histograms["family"], strict=True))
+    assert pd.read_csv(outputs["carbon"])["stage"].tolist() == ["report"]
+
+
+def test_a_family_without_its_stage_draws_nothing():
+    assert figures.figure_names("robustness", {"adversarial": [], "network": []}) == []
+    assert figures.figure_names("carbon", {}) == []
+    assert figures.figure_names("models", {"metrics": ["m.csv"], "truth": ["t.json"]}) == ["models_accuracy"]
+
+
+def test_decision_boundaries_need_a_probability(tmp_path):
+    path = tmp_path / "n9.csv"
+    pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0], "score": [0.1, 0.9]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"n9\.csv: no probability column"):
+        figures.boundary_table([path])
+    pd.DataFrame({"n": 9, "model": ["mlp", "mlp", "xor_oracle"], "activation": ["relu", "relu", None],
+                  "x": [0.0, 1.0, 0.0], "y": [0.0, 1.0, 0.0], "probability": [0.2, 0.8, 1.0]}
+                 ).to_csv(path, index=False)
+    grid = figures.boundary_table([path])
+    assert sorted(set(grid["panel"])) == ["MLP relu", "XOR oracle"]
+
+
+# --------------------------------------------------------------------------- pages and site
+
+
+def render(root: Path, sources: dict[str, list[str]], figure_paths: list[str],
+           config: dict) -> dict[str, Path]:
+    docs = root / "docs"
+    outputs = {page: docs / f"{page}.md" for page in pages.PAGES} | {
+        "config": root / "config.yaml", "carbon": root / "carbon" / "render.csv"}
+    pages.render_pages(TEMPLATES, {**sources, "figures": figure_paths}, outputs, config,
+                       logs_dir=root / "logs", carbon=OFF)
+    return outputs
+
+
+def test_pages_quote_the_results_and_name_what_was_not_produced(study, tmp_path):
+    sources = data_sources(study) | {"metrics": xor_oracle_metrics(study)}
+    outputs = render(tmp_path, sources, [], study_config(attacks=OFF, carbon=OFF))
+    text = {page: outputs[page].read_text() for page in pages.PAGES}
+    headline = tables.headline_table([], sources["metrics"], sources["truth"])
+    for row in headline.itertuples():
+        line = (f"| XOR oracle | {row.n} | {row.test_mean:.4f} ± {row.test_std:.4f} | — | "
+                f"{row.target:.3f} | {row.bayes:.4f} | {'**pass**' if row.passes else 'fail'} |")
+        assert line in text["index"]
+    for page in ("robustness", "sustainability"):
+        assert "Not produced in this run" in text[page]
+    assert "Not produced in this run" in text["data"]  # no figure was drawn
+    assert 'class="vega-chart"' not in "".join(text.values())
+    families = pd.read_csv(sources["features"][0])["family"].value_counts()
+    counts = f"{families['uniform']} | {families['laplace']} | {families['gaussian']}"
+    assert f"| 9 | {150 * 9} | {counts} |" in text["data"]
+    assert "seed: 5" in text["reproducibility"]
+
+
+def test_the_site_builds_strictly_and_offline(study, tmp_path):
+    sources = data_sources(study) | {"metrics": xor_oracle_metrics(study)}
+    docs = tmp_path / "docs"
+    drawn = []
+    for family in ("data", "models"):
+        outputs = {"carbon": tmp_path / "carbon" / f"{family}.csv"}
+        for name in figures.figure_names(family, sources):
+            outputs[name] = docs / "figures" / f"{name}.json"
+            outputs[f"{name}_svg"] = docs / "figures" / f"{name}.svg"
+        drawn += [str(outputs[n]) for n in figures.draw_family(family, figures.family_inputs(family, sources),
+                                                                    outputs, carbon=OFF)]
+    render(tmp_path, sources, drawn, study_config())
+    site.prepare_assets(STATIC, {"bundle": docs / site.BUNDLE, "embed": docs / "javascripts" / "embed.js",
+                                 "style": docs / "stylesheets" / "report.css",
+                                 "carbon": tmp_path / "carbon" / "assets.csv"}, carbon=OFF)
+    outputs = {"site": tmp_path / "site", "config": tmp_path / "mkdocs.yml",
+               "carbon": tmp_path / "carbon" / "site.csv", "report_carbon": tmp_path / "report.csv"}
+    site.build_site(REPO / "mkdocs.yml", docs, outputs, report_carbon=[tmp_path / "carbon" / "data.csv"],
+                    carbon=OFF)
+    built = {p.name for p in (tmp_path / "site").glob("*.html")}
+    assert {f"{page}.html" for page in pages.PAGES} <= built
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert 'data-spec="figures/models_accuracy.json"' in index
+    assert (tmp_path / "site" / "figures" / "models_accuracy.json").exists()
+    # Every script and stylesheet comes from the site itself; no web font is asked for.
+    for page in built:
+        html = (tmp_path / "site" / page).read_text()
+        for url in re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', html):
+            assert not re.match(r"(https?:)?//", url), (page, url)
+        assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+    assert 'vegaEmbed' in (tmp_path / "site" / site.BUNDLE).read_text()
+    assert pd.read_csv(outputs["report_carbon"])["stage"].tolist() == ["report", "report"]
+    assert str((tmp_path / "site").resolve()) in outputs["config"].read_text()
+
+
+# --------------------------------------------------------------------------- workflow
+
+
+def test_a_disabled_stage_leaves_its_figures_out_of_the_plan(tmp_path):
+    run = WorkflowRun(tmp_path, REPO / "config" / "quick.yaml")
+    jobs = planned(run, "--config", "attacks={enabled: false}", "network_analysis={enabled: false}",
+                   "carbon={enabled: false}")
+    rules = {job.rule for job in jobs.values()}
+    assert {"draw_data_figures", "draw_models_figures", "render_pages", "build_site"} <= rules
+    assert "draw_robustness_figures" not in rules
+    assert "attack_model" not in rules
+
+
+def test_the_quick_run_builds_the_site(quick_run):
+    site_dir = quick_run.directory / "site"
+    for page in pages.PAGES:
+        assert (site_dir / f"{page}.html").exists()
+    svg = (site_dir / "figures" / "rulegraph.svg").read_text()
+    assert "fit_mlp" in svg and "build_site" in svg
+    report_carbon = pd.read_csv(quick_run.directory / "results" / "carbon" / "report.csv")
+    assert set(report_carbon["stage"]) == {"report"}
+    carbon = pd.read_csv(quick_run.directory / "results" / "carbon.csv")
+    assert "report" not in set(carbon["stage"])

@@ -1,0 +1,218 @@
+"""The summary stage: results table, hidden-label choice, support table."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kryptonite_n.config import prepare_config
+from kryptonite_n.data import TARGETS
+from kryptonite_n.io import DataError, write_csv, write_json, write_npy
+from kryptonite_n.summary import (
+    SUMMARY_COLUMNS,
+    choose_hidden_labels,
+    choose_models,
+    collect_support,
+    features_of,
+    monomial_count,
+    skipped_models,
+    summarise,
+    summarise_models,
+)
+
+TEMPLATE = "{root}/models/{{model}}/n{{n}}/repeat{{repeat}}/hidden_predictions.npy"
+
+
+def metrics_rows(model: str, n: int, test: list[float], validation: list[float], whole: list[float],
+                 hidden: list[float] | None = None) -> pd.DataFrame:
+    repeats = len(test)
+    return pd.DataFrame({
+        "model": model, "n": n, "repeat": range(repeats), "train_acc": 0.99, "validation_acc": validation,
+        "test_acc": test, "whole_set_acc": whole,
+        "hidden_acc": hidden if hidden is not None else [None] * repeats,
+        "fit_seconds": [1.0 + r for r in range(repeats)],
+    })
+
+
+@pytest.fixture
+def study(tmp_path):
+    """Metrics tables of three models at n = 9 (generated: flip rate known) and 12 (published)."""
+    frames = {
+        ("xor_oracle", 9): metrics_rows("xor_oracle", 9, [0.958, 0.962, 0.957], [0.96, 0.95, 0.97],
+                                        [0.9583, 0.9584, 0.9582], [0.957, 0.958, 0.959]),
+        ("mlp", 9): metrics_rows("mlp", 9, [0.94, 0.955, 0.95], [0.95, 0.975, 0.97],
+                                 [0.95, 0.95, 0.95], [0.94, 0.95, 0.96]),
+        ("xor_oracle", 12): metrics_rows("xor_oracle", 12, [0.96, 0.97, 0.965], [0.96, 0.96, 0.97],
+                                         [0.9641, 0.9643, 0.9642]),
+        ("mlp", 12): metrics_rows("mlp", 12, [0.90, 0.91, 0.92], [0.90, 0.91, 0.92], [0.9, 0.9, 0.9]),
+        ("fso_logreg", 12): metrics_rows("fso_logreg", 12, [0.966], [0.99], [0.9642]),
+    }
+    tables = []
+    for (model, n), frame in frames.items():
+        path = tmp_path / "models" / model / f"n{n}" / "metrics.csv"
+        write_csv(path, frame)
+        tables.append(path)
+        for repeat in frame["repeat"]:
+            # Each file holds a label pattern unique to its (model, n, repeat).
+            labels = (np.arange(40) * (repeat + 2) + len(model) + n) % 2
+            write_npy(path.parent / f"repeat{repeat}" / "hidden_predictions.npy", labels.astype(np.int64))
+    truths = {9: tmp_path / "n9" / "truth.json", 12: tmp_path / "n12" / "truth.json"}
+    write_json(truths[9], {"n": 9, "flip_rate": 1 / 24, "informative": [1, 2, 4, 5, 6, 8]})
+    write_json(truths[12], {"n": 12, "flip_rate": None, "informative": None})
+    return tmp_path, tables, truths, frames
+
+
+def test_summary_aggregates_repeats(study):
+    root, tables, truths, frames = study
+    skipped = [{"model": "poly_logreg", "n": 12, "note": "not run: too many monomials"}]
+    summarise_models(tables, truths, skipped, root / "summary.csv")
+    table = pd.read_csv(root / "summary.csv", keep_default_na=False, na_values=[""])
+    assert list(table.columns) == SUMMARY_COLUMNS
+    # Rows follow the study's model order, then n; the skipped pair gets a row with a note.
+    assert list(zip(table["model"], table["n"], strict=True)) == [
+        ("mlp", 9), ("mlp", 12), ("poly_logreg", 12), ("xor_oracle", 9), ("xor_oracle", 12),
+        ("fso_logreg", 12)]
+    rows = table.set_index(["model", "n"])
+    for (model, n), frame in frames.items():
+        row = rows.loc[(model, n)]
+        assert row["repeats"] == len(frame)
+        assert row["test_acc_mean"] == pytest.approx(np.mean(frame["test_acc"]))
+        if len(frame) > 1:
+            assert row["test_acc_std"] == pytest.approx(np.std(frame["test_acc"], ddof=1))
+        else:
+            assert math.isnan(row["test_acc_std"])
+        assert row["whole_set_acc"] == pytest.approx(np.mean(frame["whole_set_acc"]))
+        assert row["fit_seconds_mean"] == pytest.approx(np.mean(frame["fit_seconds"]))
+        assert row["target"] == TARGETS[n]
+        assert row["meets_target"] == (np.mean(frame["test_acc"]) >= TARGETS[n])
+    assert rows.loc[("xor_oracle", 9), "hidden_acc_mean"] == pytest.approx(0.958)
+    assert math.isnan(rows.loc[("xor_oracle", 12), "hidden_acc_mean"])
+    # Known flip rate -> 1 - p; unknown -> the XOR oracle's mean whole-set accuracy at that n.
+    assert np.allclose(table.loc[table["n"] == 9, "bayes_acc"], 1 - 1 / 24)
+    assert np.allclose(table.loc[table["n"] == 12, "bayes_acc"], np.mean([0.9641, 0.9643, 0.9642]))
+    assert bool(rows.loc[("mlp", 12), "meets_target"]) is False  # 0.91 < 0.925
+    skipped_row = rows.loc[("poly_logreg", 12)]
+    assert skipped_row["repeats"] == 0 and math.isnan(skipped_row["test_acc_mean"])
+    assert skipped_row["note"] == "not run: too many monomials"
+
+
+def test_bayes_is_empty_without_flip_rate_or_oracle(study):
+    _, _, _, frames = study
+    metrics = pd.concat([frames[("mlp", 12)]], ignore_index=True)
+    table = summarise(metrics, {12: {"flip_rate": None}})
+    assert table.loc[0, "bayes_acc"] is None or math.isnan(table.loc[0, "bayes_acc"])
+    # An n without a published target gets no target and no verdict.
+    table = summarise(metrics.assign(n=21), {21: {"flip_rate": 0.02}})
+    assert table.loc[0, "target"] is None and table.loc[0, "meets_target"] == ""
+    assert table.loc[0, "bayes_acc"] == pytest.approx(0.98)
+
+
+def test_hidden_labels_come_from_the_best_validation_model(study):
+    root, tables, _, frames = study
+    outputs = {9: root / "hidden" / "y_predicted_9.npy", 12: root / "hidden" / "y_predicted_12.npy"}
+    choose_hidden_labels(tables, TEMPLATE.format(root=root), outputs, root / "hidden" / "choice.csv")
+    choice = pd.read_csv(root / "hidden" / "choice.csv").set_index("n")
+    # n=9: mlp's mean validation (0.965) beats xor_oracle's (0.96); its best repeat is 1.
+    assert choice.loc[9, "model"] == "mlp"
+    assert choice.loc[9, "repeat"] == 1 and choice.loc[9, "validation_acc"] == pytest.approx(0.975)
+    mlp_mean = np.mean(frames[("mlp", 9)]["validation_acc"])
+    assert choice.loc[9, "mean_validation_acc"] == pytest.approx(mlp_mean)
+    assert choice.loc[9, "hidden_acc"] == pytest.approx(0.95)
+    # n=12: fso_logreg's single repeat (0.99) beats the others' means.
+    assert choice.loc[12, "model"] == "fso_logreg" and choice.loc[12, "repeat"] == 0
+    for n, model, repeat in [(9, "mlp", 1), (12, "fso_logreg", 0)]:
+        written = np.load(outputs[n])
+        source = np.load(root / "models" / model / f"n{n}" / f"repeat{repeat}" / "hidden_predictions.npy")
+        assert written.dtype == np.int64 and np.array_equal(written, source)
+
+
+def test_hidden_choice_ties_are_deterministic():
+    tied = pd.concat([
+        metrics_rows("parity_gf2", 9, [0.9, 0.9], [0.95, 0.97], [0.9, 0.9]),
+        metrics_rows("fso_logreg", 9, [0.9, 0.9], [0.97, 0.95], [0.9, 0.9]),
+        metrics_rows("xor_oracle", 9, [0.9, 0.9, 0.9], [0.95, 0.97, 0.96], [0.9, 0.9, 0.9]),
+    ], ignore_index=True)
+    choice = choose_models(tied)
+    # Equal means (0.96): the first model by name wins; its best repeat is its first 0.97.
+    assert choice.loc[0, "model"] == "fso_logreg" and choice.loc[0, "repeat"] == 0
+    assert choose_models(tied.iloc[::-1]).equals(choice)
+
+
+def test_hidden_choice_refuses_an_n_without_models(study):
+    root, tables, _, _ = study
+    with pytest.raises(DataError, match=r"n = \[15\]"):
+        choose_hidden_labels(tables, TEMPLATE.format(root=root), {15: root / "y15.npy"}, root / "c.csv")
+
+
+def test_support_table(tmp_path):
+    truths = {9: tmp_path / "t9.json", 12: tmp_path / "t12.json"}
+    write_json(truths[9], {"informative": [1, 2, 4, 5, 6, 8]})
+    write_json(truths[12], {"informative": None})
+    records = [
+        {"model": "xor_oracle", "n": 9, "repeat": 0, "details": {"features": [8, 1, 2, 4, 5, 6]}},
+        {"model": "parity_gf2", "n": 9, "repeat": 1, "details": {"features": [1, 2, 4], "flip": 0}},
+        {"model": "parity_gf2", "n": 12, "repeat": 0, "details": {"features": [0, 3]}},
+        {"model": "poly_logreg", "n": 9, "repeat": 0, "details": {"top_monomial": "1 2 4 5 6 8"}},
+        {"model": "poly_logreg", "n": 9, "repeat": 1, "details": {"coefficients": 3}},
+    ]
+    files = []
+    for i, record in enumerate(records):
+        files.append(tmp_path / f"m{i}.json")
+        write_json(files[-1], record)
+    collect_support(files, truths, tmp_path / "support.csv")
+    table = pd.read_csv(tmp_path / "support.csv", dtype={"features": str, "equals_truth": str},
+                        keep_default_na=False)
+    assert table.to_dict("records") == [
+        {"model": "parity_gf2", "n": 9, "repeat": 1, "features": "1 2 4", "equals_truth": "false"},
+        {"model": "parity_gf2", "n": 12, "repeat": 0, "features": "0 3", "equals_truth": ""},
+        {"model": "poly_logreg", "n": 9, "repeat": 0, "features": "1 2 4 5 6 8", "equals_truth": "true"},
+        {"model": "xor_oracle", "n": 9, "repeat": 0, "features": "1 2 4 5 6 8", "equals_truth": "true"},
+    ]
+
+
+def test_features_of_reads_poly_details_defensively():
+    assert features_of("poly_logreg", {"top_monomial": [3, 1]}) == [1, 3]
+    assert features_of("poly_logreg", {"top_monomial": {"features": [0, 2]}}) == [0, 2]
+    assert features_of("poly_logreg", {"top_monomial": None}) is None
+    assert features_of("poly_logreg", {"top_monomial": []}) is None
+    assert features_of("poly_logreg", None) is None
+    assert features_of("xor_oracle", {"features": ["a"]}) is None
+
+
+def test_skipped_models_name_the_pairs_left_out():
+    config = prepare_config({
+        "dimensions": [9, 12, 24],
+        "models": {"poly_logreg": {"dimensions": [9], "by_n": {"9": {"min_degree": 5, "max_degree": 7}}},
+                   "mock_baseline": {"dimensions": [9, 12]}, "mlp": {"enabled": False}},
+    })
+    skipped = {(row["model"], row["n"]): row["note"] for row in skipped_models(config)}
+    assert set(skipped) == {("poly_logreg", 12), ("poly_logreg", 24), ("mock_baseline", 24)}
+    count = sum(math.comb(24, d) for d in range(5, 8))
+    assert monomial_count(24, 5, 7) == count
+    # 523,204 terms exceed max_monomials (100,000 by default): the note says why it was left out.
+    assert skipped[("poly_logreg", 24)].startswith("not run: monomial count explodes")
+    assert f"{count:,}" in skipped[("poly_logreg", 24)]
+    # At n=12 the count is modest: the pair is simply outside the configured dimensions.
+    assert skipped[("poly_logreg", 12)].startswith("not run: n=12 is outside models.poly_logreg.dimensions")
+    assert "mock_baseline.dimensions" in skipped[("mock_baseline", 24)]
+
+
+@pytest.mark.workflow
+def test_quick_run_summarises_the_study(quick_run):
+    results = quick_run.directory / "results"
+    summary = pd.read_csv(results / "summary.csv")
+    fitted = summary[summary["repeats"] > 0]
+    assert (fitted["repeats"] == 2).all()
+    for model in ("xor_oracle", "parity_gf2", "fso_logreg"):
+        assert set(fitted.loc[fitted["model"] == model, "n"]) == {9, 12}
+    choice = pd.read_csv(results / "hiddenlabels" / "choice.csv")
+    assert list(choice["n"]) == [9, 12]
+    for n in (9, 12):
+        labels = np.load(results / "hiddenlabels" / f"y_predicted_{n}.npy")
+        assert labels.dtype == np.int64 and labels.shape == (1000,)
+    support = pd.read_csv(results / "support.csv", dtype={"equals_truth": str})
+    rules = support[support["model"].isin(["xor_oracle", "parity_gf2"])]
+    assert len(rules) == 2 * 2 * 2 and (rules["equals_truth"] == "true").all()
