@@ -8,8 +8,8 @@ true informative set, polynomial LR with every monomial of the configured degree
 rows (n = 9, 12: L2 keeps them all) and the parity monomial plus 50 random ones for the L1
 rows (n = 15, 18: L1 keeps few; 50 is a generous count). One torch thread, as the jobs.
 
-Prints ``name: value`` lines: CPU seconds per repeat of each (model, n), the ART import, and
-the estimate for the whole evaluation (10 repeats per job, job start-up included) on 2 cores.
+Prints ``name: value`` lines: CPU seconds per repeat of each (model, n), a job's start-up, and
+the estimate for the whole evaluation (10 repeats per job, start-up included) on 2 cores.
 
     .venv/bin/python benchmarks/bench_attacks.py [--dimensions 9 12 ...]
 """
@@ -17,6 +17,7 @@ the estimate for the whole evaluation (10 repeats per job, job start-up included
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import time
@@ -63,10 +64,18 @@ def build(model: str, n: int, X: np.ndarray, informative: list[int], config: dic
                                monomials_total=len(incidence))
 
 
-def art_import_seconds() -> float:
-    code = "import time; t = time.perf_counter(); import art.attacks.evasion; print(time.perf_counter() - t)"
-    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                check=True).stdout)
+def startup_cpu_seconds() -> float:
+    """CPU seconds a job spends before attacking: interpreter, snakemake's script shim, libraries.
+
+    CPU time (user + system of the child) rather than wall time, which a busy machine inflates.
+    """
+    code = ("import snakemake.script, kryptonite_n.attacks, kryptonite_n.carbon, codecarbon, "
+            "art.attacks.evasion, art.estimators.classification, kryptonite_n.models.mlp, "
+            "kryptonite_n.models.poly_logreg, kryptonite_n.models.fso_logreg")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -77,7 +86,9 @@ def main() -> None:
     settings = AttackSettings.from_config(config["attacks"])
     repeats = config["repeats"]
     torch.set_num_threads(1)
-    print(f"art_import_s: {art_import_seconds():.2f}")
+    subprocess.run([sys.executable, "-c", "import torch, art"], check=True)  # warm the disk cache
+    startup = startup_cpu_seconds()
+    print(f"job_startup_cpu_s: {startup:.2f}")
     total_cpu, jobs = 0.0, 0
     for n in args.dimensions or config["dimensions"]:
         dataset = generate(n, config["seed"])
@@ -97,7 +108,6 @@ def main() -> None:
             print(f"{model}_n{n}_wall_s_per_repeat: {wall:.2f}")
             total_cpu += cpu * repeats
             jobs += 1
-    startup = 6.0 + art_import_seconds()  # python, torch, codecarbon and ART per job
     print(f"jobs: {jobs}")
     print(f"attack_cpu_s_total: {total_cpu:.0f}")
     print(f"estimated_wall_s_on_2_cores: {(total_cpu + jobs * startup) / 2:.0f}")

@@ -183,11 +183,14 @@ def test_label_preserving_points_are_counted_per_scope(table, points, data):
 
 def test_two_logit_loss_gradient_is_the_binary_cross_entropy_gradient(net, points):
     X, y = points
+    with torch.no_grad():
+        calm = np.abs(net.logit(torch.from_numpy(X)).numpy()) <= attacks.LOGIT_BOUND
+    X, y = X[calm][:50], y[calm][:50]
     classifier = attacks.art_classifier(net, X.shape[1])
-    art_gradient = classifier.loss_gradient(X[:50], np.eye(2, dtype=np.float32)[y[:50]])
-    x = torch.from_numpy(X[:50].astype(np.float64)).requires_grad_(True)
+    art_gradient = classifier.loss_gradient(X, np.eye(2, dtype=np.float32)[y])
+    x = torch.from_numpy(X.astype(np.float64)).requires_grad_(True)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(
-        net.logit(x), torch.from_numpy(y[:50].astype(np.float64)), reduction="sum")
+        net.logit(x), torch.from_numpy(y.astype(np.float64)), reduction="sum")
     loss.backward()
     assert np.allclose(art_gradient, x.grad.numpy(), rtol=1e-4, atol=1e-6)
 
@@ -336,3 +339,22 @@ def test_quick_run_attacks_every_fitted_model(quick_run):
     carbon = pd.read_csv(results / "carbon.csv")
     attacked = carbon[carbon.stage == "attack"]
     assert set(attacked.model) >= set(table.model)
+
+
+class Confident(TinyNet):
+    """The same network with its logit multiplied by 10^4: same decisions, saturated sigmoid."""
+
+    def logit(self, X: torch.Tensor) -> torch.Tensor:
+        return super().logit(X) * 1e4
+
+
+def test_a_confident_model_is_attacked_as_hard_no_gradient_masking(net, points, data):
+    X, y = points
+    confident = Confident(net.net, net.mean, net.std)
+    assert np.array_equal(confident.predict(X), net.predict(X))
+    settings = attacks.AttackSettings(eps=(0, 0.1, 0.2), points=len(X), pgd_restarts=1, noise_draws=1,
+                                      methods=attacks.GRADIENT_ATTACKS)
+    plain = attacks.evaluate(net, X, y, data.truth["informative"], settings, seed=3)
+    scaled = attacks.evaluate(confident, X, y, data.truth["informative"], settings, seed=3)
+    assert plain.robust_acc.min() < 0.5
+    assert np.allclose(plain.robust_acc, scaled.robust_acc, atol=2 / len(X))

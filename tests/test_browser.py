@@ -114,6 +114,11 @@ def test_every_page_renders_offline(served_site, chromium, tmp_path):
                                 if containers.nth(i).locator("svg.marks, canvas.marks").count() == 0]
                 if name in ("index.html", "robustness.html"):
                     page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}.png"), full_page=True)
+                # Every selector (n, attacked features) redraws its chart without error.
+                for select in page.locator("div.vega-chart select").all():
+                    for option in select.locator("option").all_inner_texts():
+                        select.select_option(label=option)
+                page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
         finally:
             context.close()
     assert not foreign, f"requests left the host: {foreign}"

@@ -11,8 +11,7 @@ import torch
 
 from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split
 from kryptonite_n.io import write_npz
-from kryptonite_n.models import FitTask, load_predictor
-from kryptonite_n.models import mlp
+from kryptonite_n.models import FitTask, load_predictor, mlp
 
 FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 SEED = 5
@@ -57,7 +56,8 @@ def test_learns_parity_close_to_bayes(dataset):
     assert min(hidden_acc) > bayes - 0.03, (hidden_acc, bayes)
     for p in predictors:
         history = p.tables()["history"]
-        assert list(history.columns) == ["epoch", "train_loss", "validation_loss", "train_acc", "validation_acc"]
+        assert list(history.columns) == ["epoch", "train_loss", "validation_loss", "train_acc",
+                                         "validation_acc"]
         assert history["epoch"].tolist() == list(range(1, p.details()["epochs_trained"] + 1))
         assert history["validation_acc"].iloc[0] < 0.7 < history["validation_acc"].max()
 
@@ -74,7 +74,7 @@ def test_same_task_gives_identical_networks(dataset):
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_repeats_together_equal_repeats_one_by_one(dataset, optimizer):
-    """Unequal split sizes (one repeat has a batch less per epoch), dropout, early stops at different epochs."""
+    """With unequal split sizes (a batch less per epoch), dropout, and early stops at different epochs."""
     repeats = [0, 3, 4]
     splits = splits_for(len(dataset.y), repeats)
     # 1440 training rows = 17 batches of 84 + 12; without 12 rows repeat 3 has one batch less per epoch.
@@ -100,7 +100,8 @@ def test_early_stopping_keeps_the_best_validation_weights(dataset):
     for i, predictor in enumerate(mlp.fit(task)):
         details, history = predictor.details(), predictor.tables()["history"]
         assert details["stopped_early"]
-        assert details["epochs_trained"] == details["best_epoch"] + settings["patience"] < settings["max_epochs"]
+        assert details["epochs_trained"] == details["best_epoch"] + settings["patience"]
+        assert details["epochs_trained"] < settings["max_epochs"]
         assert history["validation_loss"].idxmin() + 1 == details["best_epoch"]
         recomputed = validation_loss(predictor, *task.part(i, "validation"))
         assert recomputed == pytest.approx(history["validation_loss"].min(), abs=1e-5)
@@ -148,9 +149,10 @@ def test_hand_written_gradient_matches_autograd(activation):
     layout = mlp._Layout(n, H)
     theta = torch.randn(R, n * H + 2 * H + 1, dtype=torch.float64)
     X, y = torch.randn(R, B, n, dtype=torch.float64), (torch.rand(R, B) > 0.5).double()
+    with_ones = torch.cat([X, torch.ones(R, B, 1, dtype=torch.float64)], dim=2)
     weight = torch.rand(R, B, dtype=torch.float64)
     masks = (torch.rand(R, B, H) > 0.2).double() / 0.8
-    logits, grad = mlp._gradient(activation, layout, theta.clone(), X, y, weight, masks)
+    logits, grad = mlp._gradient(activation, layout, theta.clone(), with_ones, y, weight, masks)
 
     leaf = theta.clone().requires_grad_(True)
     W1, b1, W2, b2 = layout.views(leaf)
@@ -167,7 +169,11 @@ def test_fast_activations_match_torch(activation):
     reference = {"elu": torch.nn.functional.elu, "tanh": torch.tanh, "relu": torch.relu,
                  "sigmoid": torch.sigmoid}[activation](a)
     torch.testing.assert_close(mlp.activate(activation, a), reference, atol=3e-7, rtol=0)
-    assert torch.equal(mlp.activate_(activation, a.clone(), torch.empty_like(a)), mlp.activate(activation, a))
+    for derivative in (None, torch.empty_like(a)):
+        fast = mlp.activate_(activation, a.clone(), torch.empty_like(a), derivative)
+        assert torch.equal(fast, mlp.activate(activation, a))
+    if activation == "elu":
+        torch.testing.assert_close(derivative, torch.where(a > 0, 1.0, torch.exp(a)))
 
 
 @pytest.mark.parametrize("kind", ["sgd", "adam"])

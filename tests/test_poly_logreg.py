@@ -9,8 +9,7 @@ from sklearn.preprocessing import PolynomialFeatures
 
 from kryptonite_n.data import SPLIT_CODES, Split, make_split
 from kryptonite_n.io import DataError, write_npz
-from kryptonite_n.models import FitTask, load_predictor
-from kryptonite_n.models import poly_logreg
+from kryptonite_n.models import FitTask, load_predictor, poly_logreg
 from kryptonite_n.monomials import (
     MonomialBasis,
     check_monomials,
@@ -78,7 +77,7 @@ def test_streamed_monomials_equal_sklearn_interaction_features(n, low, high):
 
 def test_too_many_monomials_is_a_clear_error(small_dataset):
     assert check_monomials(18, 12, 18, 31180) == 31180
-    with pytest.raises(DataError, match=r"n=24 .* 12\.\.18 gives \d+ monomials, more than max_monomials=100000"):
+    with pytest.raises(DataError, match=r"n=24 .* 12\.\.18 gives \d+ monomials, more than max_monomials="):
         check_monomials(24, 12, 18, 100000)
     with pytest.raises(DataError, match="max_monomials=100"):
         poly_logreg.fit(make_task(small_dataset, {**SETTINGS, "max_monomials": 100}))
@@ -148,7 +147,8 @@ def test_logit_is_the_decision_function_and_differentiable(l1_fit, small_dataset
         for j in range(X.shape[1]):
             shift = torch.zeros_like(X64)
             shift[:, j] = step
-            numeric[:, j] = ((predictor.logit(X64 + shift) - predictor.logit(X64 - shift)) / (2 * step)).numpy()
+            difference = predictor.logit(X64 + shift) - predictor.logit(X64 - shift)
+            numeric[:, j] = (difference / (2 * step)).numpy()
     np.testing.assert_allclose(X64.grad.numpy(), numeric, rtol=1e-5, atol=1e-5)
     # A parity model moves with the informative features only (L1 left the others ~nothing).
     informative = small_dataset.truth["informative"]

@@ -10,9 +10,10 @@ Attacks
   adversarial-robustness-toolbox. A single-logit binary model is wrapped as the two logits
   ``[0, z]`` under cross-entropy with the true labels passed explicitly: softmax of ``[0, z]`` is
   the sigmoid of ``z``, so this is exactly the model's own loss, and ART's single-output path
-  (which silently weakens attacks) is never used. The loss is computed in float64 and summed,
-  so that confidently classified points keep a non-zero gradient sign. Every (scope, eps) pair
-  is stacked into one array with per-row ``eps`` and ``mask``, so one ART call attacks them all.
+  (which silently weakens attacks) is never used. The loss is summed, and each row's logit is
+  rescaled (sign kept, see ``TwoLogits``) so that confident points keep a gradient. Every
+  (scope, eps) pair is stacked into one array with per-row ``eps`` and ``mask``, so one ART
+  call attacks them all.
   PGD keeps the worst case over its restarts (ART) and over the eps grid: a point fooled at eps
   stays fooled at every larger eps, by carrying its adversarial point forward (it lies inside
   the larger box), so PGD accuracy is non-increasing in eps by construction.
@@ -150,12 +151,21 @@ def threshold_crossable(predictor: Any, X: np.ndarray, mask: np.ndarray, eps: fl
 # --------------------------------------------------------------------------- ART wrapping
 
 
+#: Each row's logit is scaled into [-LOGIT_BOUND, LOGIT_BOUND] before the loss (see TwoLogits).
+LOGIT_BOUND = 20.0
+
+
 class TwoLogits(torch.nn.Module):
     """A single-logit binary predictor as the two logits ``[0, z]`` ART's classifiers expect.
 
-    ``z`` comes from the model in float32 (its own precision) and the loss is taken in
-    float64, where the sigmoid saturates only beyond |z| ~ 37 instead of ~ 17: the gradient
-    sign, which is all FGSM/BIM/PGD use, stays defined on confidently classified points.
+    Cross-entropy over ``[0, z]`` is the model's own log loss (softmax of ``[0, z]`` is the
+    sigmoid of ``z``); its gradient in x is ``(sigmoid(z) - y) * dz/dx``. A confident model
+    saturates the sigmoid (exactly 1 beyond |z| ~ 17 in float32, ~ 37 in float64), the
+    gradient becomes exactly zero and sign-gradient attacks stall: gradient masking. Each
+    row's logit is therefore divided by a detached factor that keeps it within
+    ``LOGIT_BOUND``: a positive rescaling changes neither the predicted class nor the sign of
+    any gradient entry, which is all FGSM, BIM and PGD use, so the attacks are unchanged
+    where nothing saturates and stay live where something would.
     """
 
     def __init__(self, predictor: Any) -> None:
@@ -164,6 +174,7 @@ class TwoLogits(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.predictor.logit(x.to(torch.float32)).reshape(-1).to(torch.float64)
+        z = z / torch.clamp(z.detach().abs() / LOGIT_BOUND, min=1.0)
         return torch.stack([torch.zeros_like(z), z], dim=1)
 
 

@@ -10,9 +10,10 @@ How the overhead is kept small (CodeCarbon 3.3.2 needs about 2 s to get ready on
 * one ``OfflineEmissionsTracker`` per job (the machines have no network, so never the online
   one), in ``process`` tracking mode so that parallel jobs are each charged for their own
   process tree rather than for the whole machine;
-* CodeCarbon's modules are imported when the meter opens (in the main thread, so that no
-  import can deadlock against the job's own imports), then the tracker is built and its
-  hardware probed in a background thread at a lower priority. Probing is the slow part: to
+* CodeCarbon's modules are imported when the meter opens, in the main thread so that no
+  import can deadlock against the job's own imports; the tracker is built and its hardware
+  probed in a background thread at a lower priority, started as soon as the modules it needs
+  are in (the ones the first task needs are imported meanwhile). Probing is the slow part: to
   read the CPU's model name py-cpuinfo starts a Python process which forks a child that sleeps
   a full second to time the clock while the parent spins on a core waiting for it; then the
   CPU power registry is loaded and fuzzy-matched. It overlaps whatever the job does before its
@@ -86,17 +87,30 @@ class CarbonSettings:
         return cls(**{key: value for key, value in settings.items() if key in known})
 
 
-def _import_codecarbon() -> str:
-    """Import every CodeCarbon module a tracker will need; return CodeCarbon's version."""
+def _import_for_probe() -> str:
+    """Import what building the tracker and probing the hardware use; return CodeCarbon's version.
+
+    Imported here, in the job's main thread, so that the probe thread imports nothing while
+    the job imports its own modules (concurrent imports can deadlock on circular imports).
+    """
+    import importlib.readers  # the CPU power registry is read with importlib.resources
+    import importlib.resources.readers  # noqa: F401
+
     import codecarbon
-    import codecarbon.core.emissions  # imported by the first task; pulls in requests
     import codecarbon.core.resource_tracker
-    import codecarbon.external.geography
     import cpuinfo  # noqa: F401  (imported lazily by CodeCarbon's CPU probe)
 
     # CodeCarbon logs at INFO until a tracker sets its level: keep the job log to its errors.
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     return codecarbon.__version__
+
+
+def _import_for_tasks() -> None:
+    """Import what the first task imports (requests, pycountry...), while the probe runs."""
+    import codecarbon.core.cloud
+    import codecarbon.core.emissions
+    import codecarbon.external.geography  # noqa: F401
+    import pycountry  # noqa: F401
 
 
 def offline_tracker(country: str) -> Any:
@@ -170,8 +184,11 @@ class _Tracker:
         self._stopped = False
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        # Where the accounting's own time goes, for the job log.
+        self.timings = {"import_s": 0.0, "startup_s": float("nan"), "waited_s": 0.0}
+        opened = time.perf_counter()
         try:
-            self.version = _import_codecarbon()
+            self.version = _import_for_probe()
         except Exception as error:  # a broken install must not break the job
             self.fail(f"cannot import CodeCarbon ({error!r})")
             self._ready.set()
@@ -179,6 +196,12 @@ class _Tracker:
         self._thread = threading.Thread(target=self._prepare, args=(country,),
                                         name="carbon-tracker-start", daemon=True)
         self._thread.start()
+        try:
+            _import_for_tasks()
+        except Exception as error:
+            self.fail(f"cannot import CodeCarbon ({error!r})")
+        finally:
+            self.timings["import_s"] = time.perf_counter() - opened
 
     def fail(self, reason: str) -> None:
         if self.failure is None:
@@ -187,6 +210,7 @@ class _Tracker:
 
     def _prepare(self, country: str) -> None:
         _yield_cpu_to_the_job()
+        started = time.perf_counter()
         try:
             self.tracker = offline_tracker(country)
             self.tracker.get_detected_hardware()  # the slow hardware probe
@@ -196,11 +220,14 @@ class _Tracker:
         except Exception as error:
             self.fail(f"tracker failed to start ({error!r})")
         finally:
+            self.timings["startup_s"] = time.perf_counter() - started
             self._ready.set()
 
     def start_task(self, name: str) -> bool:
+        waiting = time.perf_counter()
         if not self._ready.wait(STARTUP_TIMEOUT_S):
             self.fail(f"tracker not ready after {STARTUP_TIMEOUT_S:.0f} s")
+        self.timings["waited_s"] += time.perf_counter() - waiting
         if self.failure is not None:
             return False
         try:
@@ -303,8 +330,10 @@ class Meter:
                            country=self.settings.country, codecarbon_version=self.tracker.version)
             return
         energy = sum(row["energy_kwh"] for row in self.rows)
-        log.info("carbon: %d phase(s), %.3g kWh, %.3g kg CO2eq", len(self.rows), energy,
-                 sum(row["emissions_kg"] for row in self.rows))
+        log.info("carbon: %d phase(s), %.3g kWh, %.3g kg CO2eq; importing CodeCarbon took %.2f s, "
+                 "its start-up %.2f s in the background, of which the job waited %.2f s",
+                 len(self.rows), energy, sum(row["emissions_kg"] for row in self.rows),
+                 *self.tracker.timings.values())
 
 
 @contextlib.contextmanager

@@ -10,8 +10,10 @@ holding the half products and W[S_A, S_B] = w_S,
     decision = sum_S w_S x^S = rowsum((P_A @ W) * P_B),
     gradient = sum_rows r * x^S = (P_A^T @ (r * P_B))[S_A, S_B].
 
-Two dense matrix products per batch, exact up to floating-point rounding, and memory of
-rows x (|left subsets| + |right subsets|) instead of rows x monomials.
+Two dense matrix products per batch (restricted to the blocks of W that hold monomials, about
+one multiply-add per monomial and row), exact up to floating-point rounding, in memory of
+rows x (|left subsets| + |right subsets|) instead of rows x monomials: at n = 18, 466 + 466
+half products per row stand for 31180 monomials.
 """
 
 from __future__ import annotations
@@ -73,8 +75,8 @@ def monomial_label(features: np.ndarray | list[int]) -> str:
 def monomial_features(X: np.ndarray, incidence: np.ndarray) -> np.ndarray:
     """The expanded matrix itself, product by product: only for small batches and checks."""
     X = np.asarray(X, dtype=np.float64)
-    return np.stack([X[:, row].prod(axis=1) for row in np.asarray(incidence, dtype=bool)], axis=1) \
-        if len(incidence) else np.zeros((len(X), 0))
+    columns = [X[:, row].prod(axis=1) for row in np.asarray(incidence, dtype=bool)]
+    return np.stack(columns, axis=1) if columns else np.zeros((len(X), 0))
 
 
 class SubsetProducts:

@@ -158,7 +158,7 @@ rule analyse_networks:
         unpack(analysed_networks),
         splits=split_files,
         features="results/data/n{n}/features.csv",
-        code=str(SOURCE / "network.py"),
+        code=[str(SOURCE / "network.py"), str(SOURCE / "attacks.py")],
     output:
         layers="results/network_analysis/n{n}/layers.csv",
         robustness="results/network_analysis/n{n}/robustness.csv",

@@ -210,11 +210,22 @@ class _Layout:
     hidden: int
 
     def views(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """W1 (R, n, H), b1 (R, 1, H), W2 as a row (R, 1, H), b2 (R, 1)."""
         R, nh, H = flat.shape[0], self.n * self.hidden, self.hidden
-        # W2 as a row (R, 1, H): the output layer is a matrix-vector product per repeat, which
-        # a broadcast multiply-and-sum does several times faster than a batched matmul.
         return (flat[:, :nh].view(R, self.n, H), flat[:, nh:nh + H].view(R, 1, H),
                 flat[:, nh + H:nh + 2 * H].view(R, 1, H), flat[:, -1:])
+
+    def training_views(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """[W1; b1] (R, n + 1, H) for inputs with a column of ones, W2 (R, 1, H), b2 (R, 1, 1).
+
+        One batched product then applies weights and bias, and its transpose gives both their
+        gradients. The output layer is computed as W2 (1, H) times hiddenᵀ: of the ways to
+        write it, the fastest here whose result for one repeat does not depend on how many
+        repeats are stacked (MKL's batched hidden @ W2ᵀ does).
+        """
+        R, nh, H = flat.shape[0], self.n * self.hidden, self.hidden
+        return (flat[:, :nh + H].view(R, self.n + 1, H), flat[:, nh + H:nh + 2 * H].view(R, 1, H),
+                flat[:, -1:].view(R, 1, 1))
 
     def initial(self, rng: np.random.Generator) -> np.ndarray:
         """torch.nn.Linear's default: every weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
@@ -269,9 +280,9 @@ class _Repeats:
     """The data of the repeats still training, stacked along axis 0 and zero-padded."""
 
     ids: np.ndarray          # which of the task's repeats each row is
-    X_train: torch.Tensor    # (R, N, n) standardised
+    X_train: torch.Tensor    # (R, N, n + 1) standardised, then a column of ones
     y_train: torch.Tensor    # (R, N)
-    X_val: torch.Tensor      # (R, V, n)
+    X_val: torch.Tensor      # (R, V, n + 1)
     y_val: torch.Tensor      # (R, V)
     w_val: torch.Tensor      # (R, V): 1 for real rows, 0 for padding
     n_train: np.ndarray      # (R,) real training rows
@@ -317,8 +328,8 @@ class _Workspace:
         self.keep_scale = 1.0 / (1.0 - dropout)
         self.masks = torch.full((R, width, hidden), self.keep_scale) if dropout > 0 else None
         self.dropped = [torch.zeros(0, dtype=torch.int64) for _ in range(R)]
-        V = data.X_val.shape[1]
-        self.val_hidden, self.val_scratch = torch.empty(R, V, hidden), torch.empty(R, V, hidden)
+        self.val_hidden, self.val_scratch = (torch.empty(R, data.X_val.shape[1], hidden) for _ in range(2))
+        self.step_buffers = [torch.empty(R, batch, hidden) for _ in range(4)]
 
     def shuffle(self, data: _Repeats, rngs: list[np.random.Generator], hidden: int) -> None:
         """Draw every running repeat's order and dropout for the epoch, each from its own stream."""
@@ -335,11 +346,19 @@ class _Workspace:
                 flat.index_fill_(0, self.dropped[r], 0.0)
 
 
-def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
-    """``activate`` computed in place in ``a`` (same operations, same numbers), for training."""
+def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None,
+              derivative_out: torch.Tensor | None = None) -> torch.Tensor:
+    """``activate`` computed in place in ``a`` (same operations, same numbers), for training.
+
+    ``scratch`` (a's shape) spares an allocation. For ELU, ``derivative_out`` (a's shape)
+    receives the derivative exp(min(a, 0)), a by-product here.
+    """
     if name == "elu":
-        negative = torch.clamp(a, max=0.0, out=scratch).mul_(_LOG2E).exp2_().sub_(1.0)
-        return a.relu_().add_(negative)
+        into = derivative_out if derivative_out is not None else scratch
+        exp_negative = torch.clamp(a, max=0.0, out=into).mul_(_LOG2E).exp2_()
+        if derivative_out is None:
+            return a.relu_().add_(exp_negative.sub_(1.0))
+        return a.relu_().add_(torch.sub(exp_negative, 1.0, out=scratch))
     if name == "tanh":
         return a.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
     if name == "relu":
@@ -347,16 +366,16 @@ def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None) -
     return a.sigmoid_()
 
 
-def _scale_by_derivative(name: str, grad: torch.Tensor, h: torch.Tensor) -> None:
-    """grad *= activation'(a), in place, from the activation's output h = activation(a)."""
-    if name == "elu":  # a > 0: 1; a <= 0: exp(a) = h + 1
-        grad.addcmul_(grad, torch.clamp(h, max=0.0))
-    elif name == "tanh":
-        grad.addcmul_(grad, h * h, value=-1.0)
-    elif name == "relu":
-        grad.mul_(h > 0)
-    else:  # sigmoid
-        grad.mul_(h - h * h)
+def _scale_by_derivative(name: str, grad: torch.Tensor, h: torch.Tensor, scratch: torch.Tensor) -> None:
+    """grad *= activation'(a), in place, from h = activation(a); for ELU ``scratch`` holds activation'(a)."""
+    if name == "tanh":
+        grad.addcmul_(grad, torch.mul(h, h, out=scratch), value=-1.0)
+        return
+    if name == "relu":
+        torch.sign(h, out=scratch)
+    elif name == "sigmoid":
+        torch.sub(h, torch.mul(h, h, out=scratch), out=scratch)
+    grad.mul_(scratch)
 
 
 def _sums(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> np.ndarray:
@@ -393,8 +412,8 @@ def _standardised(task) -> tuple[list[np.ndarray], list[np.ndarray], _Repeats]:
         std[std == 0] = 1.0  # a constant feature carries nothing; keep it finite
         means.append(mean)
         stds.append(std)
-        train.append(((rows - mean) / std, y[split.train]))
-        val.append(((X[split.validation] - mean) / std, y[split.validation]))
+        train.append((_with_ones((rows - mean) / std), y[split.train]))
+        val.append((_with_ones((X[split.validation] - mean) / std), y[split.validation]))
     n_train, n_val = np.array([len(t[1]) for t in train]), np.array([len(v[1]) for v in val])
     if n_train.min() == 0 or n_val.min() == 0:
         raise ValueError(f"n={task.n}: every repeat needs training and validation rows, found "
@@ -410,6 +429,10 @@ def _standardised(task) -> tuple[list[np.ndarray], list[np.ndarray], _Repeats]:
         n_train=n_train, n_val=n_val,
     )
     return means, stds, data
+
+
+def _with_ones(X: np.ndarray) -> np.ndarray:
+    return np.concatenate([X, np.ones((len(X), 1), dtype=X.dtype)], axis=1)
 
 
 def _fit(task) -> list[MLPPredictor]:
@@ -449,10 +472,9 @@ def _fit(task) -> list[MLPPredictor]:
 
         ids = data.ids
         train_sums = _sums(work.logits, work.y, work.weight) / data.n_train
-        W1, b1, W2, b2 = layout.views(theta)
-        val_hidden = activate_(activation, torch.baddbmm(b1, data.X_val, W1, out=work.val_hidden),
-                               work.val_scratch)
-        val_logits = torch.mul(val_hidden, W2, out=work.val_scratch).sum(-1).add_(b2)
+        W1b, W2, b2 = layout.training_views(theta)
+        val_hidden = activate_(activation, torch.bmm(data.X_val, W1b, out=work.val_hidden), work.val_scratch)
+        val_logits = torch.baddbmm(b2, W2, val_hidden.transpose(1, 2)).squeeze_(1)
         val_sums = _sums(val_logits, data.y_val, data.w_val) / data.n_val
         history[epoch - 1, ids] = np.stack([train_sums[0], val_sums[0], train_sums[1], val_sums[1]], axis=1)
 
@@ -497,29 +519,34 @@ def _train_epoch(activation: str, layout: _Layout, theta: torch.Tensor, optimize
         part = slice(k * work.batch, (k + 1) * work.batch)
         masks = work.masks[:, part] if work.masks is not None else None
         work.logits[:, part], grad = _gradient(activation, layout, theta, work.X[:, part], work.y[:, part],
-                                               work.row_weight[:, part], masks)
+                                               work.row_weight[:, part], masks, work.step_buffers)
         optimizer.step(theta, grad, work.active[k])
 
 
 def _gradient(activation: str, layout: _Layout, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
-              row_weight: torch.Tensor, masks: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+              row_weight: torch.Tensor, masks: torch.Tensor | None,
+              buffers: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Logits (R, B) and the gradient (R, P) of sum_r sum_b row_weight[r, b] BCE(logit[r, b], y[r, b]).
 
-    With row weights 1 / batch size this is the sum over repeats of each repeat's mean loss,
-    so each repeat's parameters get exactly the gradient of its own loss. ``masks`` are the
-    dropout multipliers (0 or 1 / (1 - p)) of the hidden units, or None.
+    X holds the inputs with a column of ones (R, B, n + 1). With row weights 1 / batch size
+    the loss is the sum over repeats of each repeat's mean loss, so each repeat's parameters
+    get exactly the gradient of its own loss. ``masks`` are the dropout multipliers
+    (0 or 1 / (1 - p)) of the hidden units, or None. ``buffers``: four (R, B, H) tensors to
+    compute in; every new tensor of that size would cost page faults on each step.
     """
-    W1, b1, W2, b2 = layout.views(theta)
-    h = activate_(activation, torch.baddbmm(b1, X, W1))
-    h_out = h * masks if masks is not None else h
-    z = torch.mul(h_out, W2).sum(-1).add_(b2)
+    W1b, W2, b2 = layout.training_views(theta)
+    R, B, H = X.shape[0], X.shape[1], W2.shape[2]
+    hidden, derivative, scratch, grad_hidden = buffers or [torch.empty(R, B, H, dtype=X.dtype)
+                                                           for _ in range(4)]
+    h = activate_(activation, torch.bmm(X, W1b, out=hidden), scratch, derivative)
+    h_out = torch.mul(h, masks, out=scratch) if masks is not None else h
+    z = torch.baddbmm(b2, W2, h_out.transpose(1, 2)).squeeze_(1)
     if z.shape[1] % 32:  # see _aligned: compute the sigmoid with every repeat's row aligned
-        z = torch.nn.functional.pad(z, (0, _aligned(z.shape[1]) - z.shape[1]))[:, :X.shape[1]]
-    gz = torch.sigmoid(z).sub_(y).mul_(row_weight).unsqueeze_(-1)  # dBCE/dz = sigmoid(z) - y
-    gh = gz * W2
+        z = torch.nn.functional.pad(z, (0, _aligned(z.shape[1]) - z.shape[1]))[:, :B]
+    gz = torch.sigmoid(z).sub_(y).mul_(row_weight).unsqueeze_(1)  # dBCE/dz = sigmoid(z) - y; (R, 1, B)
+    grad = torch.cat([torch.bmm(gz, h_out).flatten(1), gz.sum(2)], dim=1)  # W2, b2
+    gh = torch.mul(gz.transpose(1, 2), W2, out=grad_hidden)
     if masks is not None:
         gh.mul_(masks)
-    _scale_by_derivative(activation, gh, h)
-    grad = torch.cat([torch.bmm(X.transpose(1, 2), gh).flatten(1), gh.sum(1), (h_out * gz).sum(1),
-                      gz.sum(1)], dim=1)
-    return z, grad
+    _scale_by_derivative(activation, gh, h, derivative)
+    return z, torch.cat([torch.bmm(X.transpose(1, 2), gh).flatten(1), grad], dim=1)

@@ -31,6 +31,8 @@ WIDTH = 560
 LOG_TICKS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 #: Points per n kept for scatter plots: enough to see the structure, small enough to ship.
 SCATTER_POINTS = 1200
+#: Points per training curve: a thousand epochs of ten repeats of seven n would not ship well.
+CURVE_POINTS = 150
 #: Coefficient ranks per (n, repeat) shown in the sparsity figure.
 SPARSITY_RANKS = 40
 
@@ -230,13 +232,24 @@ def draw_accuracy(inputs: Inputs) -> alt.Chart:
         width=WIDTH - 140, height=340, title="Test accuracy (mean ± std over repeats) against the target")
 
 
+def thin_curves(data: pd.DataFrame, keys: list[str], points: int) -> pd.DataFrame:
+    """At most about ``points`` evenly spaced rows per curve, always keeping its first and last row."""
+    def thin(curve: pd.DataFrame) -> pd.DataFrame:
+        if len(curve) <= points:
+            return curve
+        keep = np.unique(np.linspace(0, len(curve) - 1, points).round().astype(int))
+        return curve.iloc[keep]
+
+    return pd.concat([thin(curve) for _, curve in data.groupby(keys, sort=False)], ignore_index=True)
+
+
 def draw_training(inputs: Inputs) -> alt.Chart:
     data = tables.read_tables(inputs["history"], add_n=True, add_repeat=True)
     if data.empty:
         return _empty("No training history rows")
-    step = "epoch" if "epoch" in data.columns else None
-    if step is None:
+    if "epoch" not in data.columns:
         data["epoch"] = data.groupby(["n", "repeat"]).cumcount() + 1
+    data = thin_curves(data, ["n", "repeat"], CURVE_POINTS)
     measures = [c for c in data.columns if c not in ("n", "repeat", "epoch")
                 and pd.api.types.is_numeric_dtype(data[c])]
     if not measures:
@@ -425,7 +438,7 @@ def draw_network(inputs: Inputs) -> alt.TopLevelMixin:
     n = _n_param(long["n"])
     toggle = _legend_toggle("activation")
     base = alt.Chart().encode(
-        x=alt.X("layer:N", title=None, sort=list(dict.fromkeys(long["layer"]))),
+        x=alt.X("layer:N", title=None, sort=list(dict.fromkeys(long["layer"])), axis=alt.Axis(labelAngle=0)),
         xOffset="activation:N",
         color=alt.Color("activation:N", title="activation (click to isolate)"),
         opacity=alt.condition(toggle, alt.value(1.0), alt.value(0.1)),

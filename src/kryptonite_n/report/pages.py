@@ -167,9 +167,10 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     skipped = headline[headline["test_mean"].isna()]
     beaten, best = [], []
     for n, group in fitted.groupby("n", sort=True):
-        top = group.sort_values("test_mean", ascending=False).iloc[0]
-        best.append({"n": int(n), "label": top["label"], "test_mean": top["test_mean"],
-                     "target": top["target"], "bayes": top["bayes"]})
+        top = group[np.isclose(group["test_mean"], group["test_mean"].max(), rtol=0, atol=1e-12)]
+        best.append({"n": int(n), "labels": top["label"].tolist(),
+                     "test_mean": float(top["test_mean"].iloc[0]), "target": top["target"].iloc[0],
+                     "bayes": top["bayes"].iloc[0]})
         # The XOR oracle is a hand-made rule that never sees a label: it cannot refute a claim
         # about machine learning. Every other model learns from the labelled rows.
         learned = group[~group["model"].isin(HAND_MADE)]
