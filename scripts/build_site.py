@@ -7,6 +7,7 @@ with job_log(snakemake.log[0], snakemake.threads):
     build_site(
         snakemake.input.mkdocs,
         snakemake.params.docs,
+        [*snakemake.input.pages, *snakemake.input.figures, *snakemake.input.assets],
         dict(snakemake.output.items()),
         report_carbon=list(snakemake.input.carbon),
         carbon=snakemake.params.carbon,

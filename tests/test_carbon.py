@@ -138,6 +138,16 @@ def test_disabled_accounting_builds_no_tracker(spy, tmp_path):
     assert spy.trackers == [] and spy.calls["stop"] == 0
 
 
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"enabled": "false"}, "carbon.enabled must be true or false"),
+    ({"country": "gb"}, "carbon.country must be an ISO 3166-1 alpha-3 code"),
+])
+def test_bad_settings_are_refused_before_any_work(settings, message, tmp_path):
+    with pytest.raises(DataError, match=message), carbon_meter(tmp_path / "job.csv", settings):
+        pass
+    assert not (tmp_path / "job.csv").exists()
+
+
 def test_phases_are_known_stages_and_do_not_nest(tmp_path):
     with carbon_meter(tmp_path / "job.csv", {"enabled": False}) as meter:
         with pytest.raises(ValueError, match="unknown carbon stage"), meter.measure("training"):

@@ -60,9 +60,9 @@ def test_adding_an_n_adds_only_its_jobs(quick_run):
 
 
 def _copy_tree(destination: Path) -> Path:
-    """The workflow, scripts, config and library, as a self-contained project in destination."""
+    """The workflow, scripts, config, report sources and library, as a project of its own."""
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake")
-    for folder in ("workflow", "scripts", "config", "envs", "src"):
+    for folder in ("workflow", "scripts", "config", "envs", "src", "docs"):
         if (REPO / folder).exists():
             shutil.copytree(REPO / folder, destination / folder, ignore=ignore)
     return destination

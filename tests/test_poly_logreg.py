@@ -155,3 +155,19 @@ def test_logit_is_the_decision_function_and_differentiable(l1_fit, small_dataset
     irrelevant = [j for j in range(X.shape[1]) if j not in informative]
     grad = np.abs(X64.grad.numpy())
     assert grad[:, irrelevant].mean() < 0.05 * grad[:, informative].mean()
+
+
+def test_a_penalty_that_zeroes_every_monomial_leaves_a_constant_model(small_dataset, tmp_path):
+    task = make_task(small_dataset, {**SETTINGS, "penalty": "l1", "alpha": 10.0, "epochs": 2})
+    predictor = poly_logreg.fit(task)[0]
+    assert predictor.details()["nonzero_coefficients"] == 0
+    assert predictor.details()["top_monomial"] == []
+    assert predictor.tables()["coefficients"].empty
+    X = small_dataset.hidden_X[:50]
+    predicted = predictor.predict(X)
+    assert len(set(predicted.tolist())) == 1
+    write_npz(tmp_path / "model.npz", predictor.arrays())
+    np.testing.assert_array_equal(load_predictor("poly_logreg", tmp_path / "model.npz").predict(X), predicted)
+    X64 = torch.from_numpy(X.astype(np.float64)).requires_grad_(True)
+    predictor.logit(X64).sum().backward()
+    assert X64.grad is not None and not X64.grad.any()

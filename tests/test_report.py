@@ -231,8 +231,11 @@ def test_the_site_builds_strictly_and_offline(study, tmp_path):
                                  "carbon": tmp_path / "carbon" / "assets.csv"}, carbon=OFF)
     outputs = {"site": tmp_path / "site", "config": tmp_path / "mkdocs.yml",
                "carbon": tmp_path / "carbon" / "site.csv", "report_carbon": tmp_path / "report.csv"}
-    site.build_site(REPO / "mkdocs.yml", docs, outputs, report_carbon=[tmp_path / "carbon" / "data.csv"],
-                    carbon=OFF)
+    (docs / "figures" / "stale.json").write_text("{}")  # left by an earlier run: not shipped
+    documents = [p for p in docs.rglob("*") if p.is_file() and p.name != "stale.json"]
+    site.build_site(REPO / "mkdocs.yml", docs, documents, outputs,
+                    report_carbon=[tmp_path / "carbon" / "data.csv"], carbon=OFF)
+    assert not (tmp_path / "site" / "figures" / "stale.json").exists()
     built = {p.name for p in (tmp_path / "site").glob("*.html")}
     assert {f"{page}.html" for page in pages.PAGES} <= built
     index = (tmp_path / "site" / "index.html").read_text()

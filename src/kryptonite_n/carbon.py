@@ -84,7 +84,12 @@ class CarbonSettings:
         if isinstance(settings, cls):
             return settings
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in settings.items() if key in known})
+        chosen = cls(**{key: value for key, value in settings.items() if key in known})
+        if not isinstance(chosen.enabled, bool):
+            raise DataError(f"carbon.enabled must be true or false, got {chosen.enabled!r}")
+        if not (isinstance(chosen.country, str) and len(chosen.country) == 3 and chosen.country.isupper()):
+            raise DataError(f"carbon.country must be an ISO 3166-1 alpha-3 code, got {chosen.country!r}")
+        return chosen
 
 
 def _import_for_probe() -> str:

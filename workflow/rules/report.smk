@@ -14,6 +14,8 @@ REPORT_DOCS = "results/report/docs"
 REPORT_FIGURES = f"{REPORT_DOCS}/figures"
 REPO = Path(workflow.basedir).parent
 TEMPLATES = REPO / "docs" / "templates"
+# The report's own library: editing it redraws what it draws (as model_code() does for fits).
+REPORT_CODE = SOURCE / "report"
 STATIC = {
     "embed": REPO / "docs" / "static" / "javascripts" / "embed.js",
     "style": REPO / "docs" / "static" / "stylesheets" / "report.css",
@@ -89,6 +91,7 @@ for family in DRAWN:
         input:
             **family_inputs(family, report_sources()),
             **({"upstream": upstream_targets()} if family == "runtime" else {}),
+            code=[str(REPORT_CODE / "figures.py"), str(REPORT_CODE / "tables.py")],
         output:
             **DRAWN[family],
             carbon=f"results/carbon/report/draw_{family}_figures.csv",
@@ -156,6 +159,7 @@ rule render_pages:
         **page_sources(),
         figures=figure_files("json"),
         templates=sorted(str(path) for path in TEMPLATES.glob("*.j2")),
+        code=[str(REPORT_CODE / "pages.py"), str(REPORT_CODE / "tables.py")],
     output:
         **{page: f"{REPORT_DOCS}/{page}.md" for page in PAGES},
         config="results/report/config.yaml",
@@ -194,8 +198,7 @@ def report_carbon_parts():
 rule build_site:
     input:
         pages=expand(f"{REPORT_DOCS}/{{page}}.md", page=PAGES),
-        figures=figure_files("json") + figure_files("svg"),
-        rulegraph=f"{REPORT_FIGURES}/rulegraph.svg",
+        figures=figure_files("json") + figure_files("svg") + [f"{REPORT_FIGURES}/rulegraph.svg"],
         assets=[
             f"{REPORT_DOCS}/javascripts/vendor/vega-bundle.js",
             f"{REPORT_DOCS}/javascripts/embed.js",
@@ -203,6 +206,7 @@ rule build_site:
         ],
         carbon=report_carbon_parts(),
         mkdocs=str(REPO / "mkdocs.yml"),
+        code=str(REPORT_CODE / "site.py"),
     output:
         site=directory("site"),
         config="results/report/mkdocs.yml",

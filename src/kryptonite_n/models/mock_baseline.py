@@ -12,7 +12,7 @@ import logging
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from kryptonite_n.models import FitTask
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ def fit_pipeline(X: np.ndarray, y: np.ndarray, settings: dict[str, Any], seed: i
     return pipeline
 
 
-def fit(task) -> list[MockBaselinePredictor]:
+def fit(task: FitTask) -> list[MockBaselinePredictor]:
     predictors = []
     for i, repeat in enumerate(tqdm(task.repeats, desc=f"mock_baseline n={task.n}", file=sys.stderr)):
         X, y = task.part(i, "train")

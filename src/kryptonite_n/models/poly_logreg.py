@@ -17,7 +17,7 @@ import logging
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ import torch
 from tqdm import tqdm
 
 from kryptonite_n.monomials import MonomialBasis, check_monomials, enumerate_monomials, monomial_label
+
+if TYPE_CHECKING:
+    from kryptonite_n.models import FitTask
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +200,7 @@ def train_sgd(basis: MonomialBasis, X: np.ndarray, y: np.ndarray, settings: dict
     return basis.coefficients(matrix), float(intercept), losses
 
 
-def fit(task) -> list[PolyLogregPredictor]:
+def fit(task: FitTask) -> list[PolyLogregPredictor]:
     settings = task.settings
     min_degree, max_degree = int(settings["min_degree"]), int(settings["max_degree"])
     total = check_monomials(task.n, min_degree, max_degree, int(settings["max_monomials"]))

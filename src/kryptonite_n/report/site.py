@@ -122,12 +122,27 @@ def mkdocs_build(config_file: Path | str) -> str:
     return result.stderr
 
 
-def build_site(mkdocs_yml: Path | str, docs_dir: Path | str, outputs: Mapping[str, str | Path], *,
-               report_carbon: Sequence[str | Path] = (), carbon: dict | None = None) -> None:
+def stage_documents(docs_dir: Path | str, documents: Sequence[str | Path], staging: Path) -> None:
+    """Copy ``documents`` (files under ``docs_dir``) to ``staging``, keeping their relative paths."""
+    docs_dir = Path(docs_dir).resolve()
+    for document in documents:
+        source = Path(document).resolve()
+        if not source.is_relative_to(docs_dir):
+            raise DataError(f"{document}: not inside the docs folder {docs_dir}")
+        target = staging / source.relative_to(docs_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def build_site(mkdocs_yml: Path | str, docs_dir: Path | str, documents: Sequence[str | Path],
+               outputs: Mapping[str, str | Path], *, report_carbon: Sequence[str | Path] = (),
+               carbon: dict | None = None) -> None:
     """Build the site into ``outputs['site']`` (a folder, replaced whole) with ``mkdocs build --strict``.
 
-    ``outputs['config']`` keeps the MkDocs configuration used, for ``mkdocs serve -f`` on this
-    run. The build's carbon (``outputs['carbon']``) and the other report jobs' (``report_carbon``)
+    Only ``documents`` (this run's pages, figures and assets under ``docs_dir``) are built, so
+    a figure left in ``docs_dir`` by an earlier run with another configuration is not shipped.
+    ``outputs['config']`` keeps the MkDocs configuration for ``mkdocs serve -f`` on this run.
+    The build's carbon (``outputs['carbon']``) and the other report jobs' (``report_carbon``)
     are gathered into ``outputs['report_carbon']``.
     """
     from kryptonite_n.carbon import aggregate, carbon_meter
@@ -137,8 +152,10 @@ def build_site(mkdocs_yml: Path | str, docs_dir: Path | str, outputs: Mapping[st
     with carbon_meter(outputs["carbon"], carbon) as meter, meter.measure("report"):
         shutil.rmtree(building, ignore_errors=True)
         with tempfile.TemporaryDirectory() as folder:
+            staging = Path(folder) / "docs"
+            stage_documents(docs_dir, documents, staging)
             build_config = Path(folder) / "mkdocs.yml"
-            config = site_config(mkdocs_yml, docs_dir, building)
+            config = site_config(mkdocs_yml, staging, building)
             build_config.write_text(yaml.safe_dump(config, sort_keys=False))
             print(mkdocs_build(build_config), file=sys.stderr)
         with atomic_path(outputs["config"]) as tmp:
