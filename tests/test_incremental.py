@@ -40,8 +40,14 @@ def test_one_models_setting_for_one_n_reruns_only_its_jobs_and_downstream(quick_
         assert not job.dimensions or 9 in job.dimensions, job
         assert not job.models or "mlp" in job.models, job
     assert fit_job(changed, "mlp", 12) is None
-    # Exactly the fit and everything downstream of it: what forcing that fit would rerun.
-    forced = planned(quick_run, "--forcerun", "results/models/mlp/n9/metrics.csv")
+    # The jobs that read the setting: the MLP's fit for n = 9, and any other MLP training on
+    # n = 9 that uses the MLP's settings (the activation study does).
+    roots = [job for job in changed.values() if "Params have changed" in job.reason]
+    assert fit_job({(job.rule, job.log): job for job in roots}, "mlp", 9) in roots
+    for job in roots:
+        assert job.dimensions == {9} and ("mlp" in job.rule or job.models == {"mlp"}), job
+    # Exactly those and everything downstream of them: what forcing them would rerun.
+    forced = planned(quick_run, "--forcerun", *sorted(out for job in roots for out in job.outputs))
     assert changed == forced
 
 

@@ -51,9 +51,9 @@ def test_learns_parity_close_to_bayes(dataset):
     test_acc = [np.mean(p.predict(task.part(i, "test")[0]) == task.part(i, "test")[1])
                 for i, p in enumerate(predictors)]
     hidden_acc = [np.mean(p.predict(dataset.hidden_X) == dataset.hidden_y) for p in predictors]
-    # 480 test rows: a standard error of ~0.01 per repeat around at most the Bayes rate.
-    assert np.mean(test_acc) > bayes - 0.025, (test_acc, bayes)
-    assert min(hidden_acc) > bayes - 0.03, (hidden_acc, bayes)
+    # Standard errors: 0.006 for the mean over 3 x 480 test rows, 0.007 per 1000 hidden rows.
+    assert np.mean(test_acc) > bayes - 0.02, (test_acc, bayes)
+    assert min(hidden_acc) > bayes - 0.02, (hidden_acc, bayes)
     for p in predictors:
         history = p.tables()["history"]
         assert list(history.columns) == ["epoch", "train_loss", "validation_loss", "train_acc",
