@@ -8,9 +8,10 @@ The downstream closure of a job is what ``--forcerun`` of its output plans, so t
 exact as stages are added.
 
 Changing a model's code is tested in a copy of the workflow and library (see
-``copied_tree``): the fit rules take the model's module as an input, and touching the
-repository's own file, even briefly, would make a concurrent run in the repository refit that
-model.
+``copied_tree``), with the copy's library first on PYTHONPATH, and the copy's module really
+edited. Not the repository's file: editing it, even briefly, would make a concurrent run in
+the repository refit that model. Not a newer mtime alone (os.utime): Snakemake records the
+checksums of small inputs and does not rerun a job whose newer input has the same content.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def test_adding_an_n_adds_only_its_jobs(quick_run):
         assert not job.dimensions or 15 in job.dimensions, job
     new_rules = {job.rule for job in added.values() if job.dimensions == {15}}
     assert {"prepare_dataset", "split_dataset", "explore_dataset", "fit_mlp"} <= new_rules
-    # Jobs that already ran are planned only because the new n's files feed them.
+    # Jobs that already ran and are planned again are aggregates over every n, none of one old n.
     existing = (quick_run.directory / "results").rglob("*")
     existing = {str(p.relative_to(quick_run.directory)) for p in existing if p.is_file()}
     for job in added.values():

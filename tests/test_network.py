@@ -252,5 +252,6 @@ def test_quick_run_analyses_the_networks(quick_run):
     assert set(robustness.activation) == {"relu", "tanh", "elu"}
     boundary = pd.read_csv(results / "decision_boundary" / "n9.csv")
     per_model = boundary.groupby(["model", "activation"]).size()
-    assert (per_model == 21 * 21).all()
+    assert (per_model == 21 * 21).all() and per_model.sum() == len(boundary)
     assert {"xor_oracle", "fso_logreg", "mlp"} <= set(boundary.model)
+    assert set(boundary[boundary.model != "mlp"].activation) == {"none"}

@@ -11,7 +11,7 @@ Attacks
   ``[0, z]`` under cross-entropy with the true labels passed explicitly: softmax of ``[0, z]`` is
   the sigmoid of ``z``, so this is exactly the model's own loss, and ART's single-output path
   (which silently weakens attacks) is never used. The loss is summed, and each row's logit is
-  rescaled (sign kept, see ``TwoLogits``) so that confident points keep a gradient. Every
+  rescaled (sign kept, see ``two_logits``) so that confident points keep a gradient. Every
   (scope, eps) pair is stacked into one array with per-row ``eps`` and ``mask``, so one ART
   call attacks them all.
   PGD keeps the worst case over its restarts (ART) and over the eps grid: a point fooled at eps
@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from kryptonite_n.carbon import carbon_meter
@@ -151,12 +150,12 @@ def threshold_crossable(predictor: Any, X: np.ndarray, mask: np.ndarray, eps: fl
 # --------------------------------------------------------------------------- ART wrapping
 
 
-#: Each row's logit is scaled into [-LOGIT_BOUND, LOGIT_BOUND] before the loss (see TwoLogits).
+#: Each row's logit is scaled into [-LOGIT_BOUND, LOGIT_BOUND] before the loss (see two_logits).
 LOGIT_BOUND = 20.0
 
 
-class TwoLogits(torch.nn.Module):
-    """A single-logit binary predictor as the two logits ``[0, z]`` ART's classifiers expect.
+def two_logits(predictor: Any):
+    """A torch module presenting a single-logit binary predictor as the two logits ``[0, z]``.
 
     Cross-entropy over ``[0, z]`` is the model's own log loss (softmax of ``[0, z]`` is the
     sigmoid of ``z``); its gradient in x is ``(sigmoid(z) - y) * dz/dx``. A confident model
@@ -167,15 +166,19 @@ class TwoLogits(torch.nn.Module):
     any gradient entry, which is all FGSM, BIM and PGD use, so the attacks are unchanged
     where nothing saturates and stay live where something would.
     """
+    import torch
 
-    def __init__(self, predictor: Any) -> None:
-        super().__init__()
-        self.predictor = predictor
+    class TwoLogits(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.predictor = predictor
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.predictor.logit(x.to(torch.float32)).reshape(-1).to(torch.float64)
-        z = z / torch.clamp(z.detach().abs() / LOGIT_BOUND, min=1.0)
-        return torch.stack([torch.zeros_like(z), z], dim=1)
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            z = self.predictor.logit(x.to(torch.float32)).reshape(-1).to(torch.float64)
+            z = z / torch.clamp(z.detach().abs() / LOGIT_BOUND, min=1.0)
+            return torch.stack([torch.zeros_like(z), z], dim=1)
+
+    return TwoLogits()
 
 
 def art_classifier(predictor: Any, n: int):
@@ -184,6 +187,7 @@ def art_classifier(predictor: Any, n: int):
     Its ``predict`` is one tensor pass: ART's own feeds a DataLoader row by row, which costs
     more than the attack on thousands of stacked rows. Nothing here uses ART preprocessing.
     """
+    import torch
     from art.estimators.classification import PyTorchClassifier
 
     class OnePassClassifier(PyTorchClassifier):
@@ -195,7 +199,7 @@ def art_classifier(predictor: Any, n: int):
             return outputs.numpy()
 
     return OnePassClassifier(
-        model=TwoLogits(predictor), loss=torch.nn.CrossEntropyLoss(reduction="sum"),
+        model=two_logits(predictor), loss=torch.nn.CrossEntropyLoss(reduction="sum"),
         input_shape=(n,), nb_classes=2, clip_values=None, device_type="cpu",
     )
 

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from kryptonite_n.attacks import (
@@ -68,17 +67,20 @@ def matrix_statistics(W: np.ndarray) -> dict[str, float]:
 # --------------------------------------------------------------------------- gradients
 
 
-def _mlp_parameters(predictor: Any) -> dict[str, torch.Tensor]:
+def _mlp_parameters(predictor: Any) -> dict[str, Any]:
+    import torch
+
     return {name: torch.from_numpy(np.asarray(getattr(predictor, name), dtype=np.float32))
             for name in ("W1", "b1", "W2", "b2")}
 
 
-def per_example_gradients(predictor: Any, X: np.ndarray, y: np.ndarray) -> dict[str, torch.Tensor]:
+def per_example_gradients(predictor: Any, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Gradients of each example's log loss with respect to the MLP's parameters (autograd).
 
     ``predictor`` is a ``kryptonite_n.models.mlp.MLPPredictor``; the forward pass is its own
     (standardise, hidden layer through ``mlp.activate``, output), in its float32.
     """
+    import torch
     from torch.func import grad, vmap
 
     from kryptonite_n.models.mlp import activate
@@ -87,7 +89,7 @@ def per_example_gradients(predictor: Any, X: np.ndarray, y: np.ndarray) -> dict[
     mean = torch.from_numpy(np.asarray(predictor.mean, dtype=np.float32))
     std = torch.from_numpy(np.asarray(predictor.std, dtype=np.float32))
 
-    def loss(p: dict[str, torch.Tensor], x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def loss(p: dict[str, Any], x: Any, target: Any) -> Any:
         hidden = activate(predictor.activation, (x - mean) / std @ p["W1"] + p["b1"])
         z = hidden @ p["W2"] + p["b2"]
         return torch.nn.functional.binary_cross_entropy_with_logits(z, target)
@@ -104,9 +106,11 @@ LAYER_PARAMETERS = {"hidden": ("W1", "b1"), "output": ("W2", "b2")}
 def zero_gradient_shares(predictor: Any, X: np.ndarray, y: np.ndarray,
                          chunk: int = 2048) -> dict[str, dict[str, float]]:
     """Per layer: share of exactly-zero per-example gradient entries, and of always-zero parameters."""
+    import torch
+
     zeros = dict.fromkeys(LAYER_PARAMETERS, 0)
     entries = dict.fromkeys(LAYER_PARAMETERS, 0)
-    alive: dict[str, torch.Tensor] = {}
+    alive: dict[str, Any] = {}
     for start in range(0, len(X), chunk):
         grads = per_example_gradients(predictor, X[start:start + chunk], y[start:start + chunk])
         for layer, names in LAYER_PARAMETERS.items():
@@ -211,13 +215,16 @@ def probability(predictor: Any, X: np.ndarray) -> np.ndarray:
     """P(y = 1) of a differentiable model; a rule's (or label-only model's) 0/1 prediction."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     if is_differentiable(predictor):
+        import torch
+
         with torch.no_grad():
             return torch.sigmoid(predictor.logit(torch.from_numpy(X).to(torch.float64))).numpy()
     return np.asarray(predictor.predict(X), dtype=np.float64)
 
 
 def boundary_slice(anchor: np.ndarray, feature_x: int, feature_y: int, size: int,
-                   low: float = BOUNDARY_RANGE[0], high: float = BOUNDARY_RANGE[1]) -> pd.DataFrame:
+                   low: float = BOUNDARY_RANGE[0], high: float = BOUNDARY_RANGE[1]
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
     """Grid points (size x size) varying two features over [low, high]^2, the rest at ``anchor``."""
     values = np.linspace(low, high, size)
     gx, gy = np.meshgrid(values, values, indexing="xy")
@@ -233,7 +240,8 @@ def map_decision_boundary(n: int, *, entries: list[dict[str, str]], split_file: 
     """Every entry's (model, activation, file) P(y = 1) on one 2-D slice through two informative features.
 
     The slice goes through the first test row of ``split_file``; the two features are the
-    first two (true, else inferred) informative ones.
+    first two (true, else inferred) informative ones. Models without an activation get
+    ``activation = none``.
     """
     from kryptonite_n.models import load_predictor
 
@@ -248,8 +256,9 @@ def map_decision_boundary(n: int, *, entries: list[dict[str, str]], split_file: 
     with carbon_meter(outputs["carbon"], carbon, n=n) as meter, meter.measure("inference"):
         for entry in entries:
             predictor = load_predictor(entry["model"], entry["file"])
-            tables.append(points.assign(n=n, model=entry["model"], activation=entry.get("activation", ""),
-                                        repeat=repeat, feature_x=feature_x, feature_y=feature_y,
+            activation = entry.get("activation") or "none"
+            tables.append(points.assign(n=n, model=entry["model"], activation=activation, repeat=repeat,
+                                        feature_x=feature_x, feature_y=feature_y,
                                         probability=probability(predictor, X)))
     write_csv(outputs["table"], pd.concat(tables, ignore_index=True)[BOUNDARY_COLUMNS])
 

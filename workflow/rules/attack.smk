@@ -55,7 +55,7 @@ def boundary_entries(n):
         for activation in network_activations(n)
     ]
     entries += [
-        {"model": model, "activation": "", "file": MODEL_FILE.format(model=model, n=n, repeat=REPEATS[0])}
+        {"model": model, "activation": "none", "file": MODEL_FILE.format(model=model, n=n, repeat=REPEATS[0])}
         for model, dimensions in ATTACKED.items()
         if model != "mlp" and int(n) in dimensions
     ]
