@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from kryptonite_n import carbon
 from kryptonite_n.carbon import COLUMNS, CPU_METHODS, aggregate, carbon_meter, read_carbon
@@ -252,3 +253,30 @@ def test_a_bad_job_csv_is_named(tmp_path):
     with pytest.raises(DataError, match="unknown carbon stages"):
         aggregate([bad], tmp_path / "carbon.csv")
     assert not (tmp_path / "carbon.csv").exists()
+
+
+@pytest.mark.workflow
+def test_quick_run_measures_every_compute_job(quick_run):
+    """results/carbon.csv holds every job's rows: datasets, each fit's training and inference,
+    and whatever other stages gathered; every measured row used energy."""
+    from conftest import REPO
+
+    from kryptonite_n.config import model_dimensions, prepare_config
+
+    config = prepare_config(yaml.safe_load((REPO / "config" / "quick.yaml").read_text()))
+    results = quick_run.directory / "results"
+    table = read_carbon(results / "carbon.csv")
+    table["model"] = table["model"].fillna("")
+    stages = set(zip(table["stage"], table["model"], table["n"], strict=True))
+    for n in config["dimensions"]:
+        assert ("data", "", n) in stages
+    for model in config["models"]:
+        for n in model_dimensions(config, model):
+            assert {("train", model, n), ("inference", model, n)} <= stages, (model, n)
+    # Every per-job CSV is in it, row for row, except the report's (which reads carbon.csv).
+    jobs = [path for path in (results / "carbon").rglob("*.csv")
+            if not path.relative_to(results / "carbon").parts[0].startswith("report")]
+    assert len(table) == sum(len(read_carbon(path)) for path in jobs)
+    measured = table[table["measurement"] != "disabled"]
+    assert set(measured["measurement"]) <= MEASURED
+    assert (measured["energy_kwh"] > 0).all() and (measured["emissions_kg"] > 0).all()

@@ -5,7 +5,8 @@ Usage: python compare_runs.py REFERENCE_DIR OTHER_DIR
 Both directories are Snakemake working directories. Every file under results/ must exist in
 both. Arrays (.npy, .npz) must be bit-identical; JSON and CSV files must hold identical values
 except for measurements of the run itself (wall time, energy, carbon), which are named by
-VOLATILE and skipped. results/carbon/ holds only such measurements and is skipped whole.
+VOLATILE and skipped. results/carbon/ holds only such measurements and is skipped whole, as
+is any file named after one (figures/runtime_jobs.json, figures/carbon_models.json, ...).
 Other files (figures, HTML) are compared by existence only. Exit status 1 on any difference.
 """
 
@@ -73,7 +74,7 @@ def compare(reference: Path, other: Path) -> list[str]:
     problems += [f"only in {other}: {name}" for name in sorted(right - left)]
     counts = {"identical": 0, "existence only": 0, "skipped": 0}
     for name in sorted(left & right):
-        if name.split("/")[0] in SKIPPED_FOLDERS:
+        if name.split("/")[0] in SKIPPED_FOLDERS or VOLATILE.search(Path(name).stem):
             counts["skipped"] += 1
             continue
         same = COMPARE.get(Path(name).suffix)

@@ -6,7 +6,13 @@ costs little more than an epoch of one. The repeats stay independent: each has i
 seeded initialisation, shuffling and dropout stream, its own optimiser state (both optimisers
 act elementwise) and its own early-stopping state, and the summed loss gives each repeat's
 parameters exactly the gradient of its own mean loss. So training a repeat alone or among
-others yields the same network (to floating-point rounding).
+others yields the same network (bit for bit here, on one thread; see ``_aligned``).
+
+With several threads the repeats are split into that many stacks, each trained by its own
+Python thread with single-threaded torch (torch releases the GIL inside its kernels). Splitting
+the ops of one stack across threads instead synchronises the threads some 25 times per
+mini-batch; measured here that was slower, and many times slower whenever another process
+competed for the cores.
 
 Gradients are written out by hand rather than taken by autograd: on a CPU an epoch is
 hundreds of tiny steps whose cost is per-operation overhead and transcendental activations,
@@ -20,6 +26,7 @@ import dataclasses
 import logging
 import math
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -38,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 _LOG2E = math.log2(math.e)
+#: Validation rows evaluated per batched product (a multiple of 32: see ``_aligned``).
+VALIDATION_CHUNK = 1024
 
 log = logging.getLogger(__name__)
 
@@ -320,30 +329,44 @@ class _Workspace:
         self.row_weight = torch.from_numpy(row_weight.astype(np.float32))
         self.active = [None if (counts[:, k] > 0).all() else torch.from_numpy(counts[:, k] > 0)
                        for k in range(self.steps)]
+        # Row r * N + order[r, j] of the flattened training stack, laid out step by step so
+        # that each step gathers its (R, batch) rows with one contiguous index.
         self.order = torch.zeros(R, width, dtype=torch.int64)
-        self.X = torch.zeros(R, width, data.X_train.shape[2])
+        self.rows = torch.zeros(self.steps, R, batch, dtype=torch.int64)
+        self.row_offsets = torch.arange(R)[:, None] * data.X_train.shape[1]
+        self.X_step = torch.empty(R, batch, data.X_train.shape[2])
         self.y = torch.zeros(R, width)
         self.logits = torch.zeros(R, width)
         self.dropout = dropout
         self.keep_scale = 1.0 / (1.0 - dropout)
         self.masks = torch.full((R, width, hidden), self.keep_scale) if dropout > 0 else None
         self.dropped = [torch.zeros(0, dtype=torch.int64) for _ in range(R)]
-        self.val_hidden, self.val_scratch = (torch.empty(R, data.X_val.shape[1], hidden) for _ in range(2))
+        val_chunk = min(VALIDATION_CHUNK, data.X_val.shape[1])
+        self.val_hidden, self.val_scratch = (torch.empty(R * val_chunk * hidden) for _ in range(2))
+        self.val_logits = torch.empty(R, data.X_val.shape[1])
         self.step_buffers = [torch.empty(R, batch, hidden) for _ in range(4)]
 
     def shuffle(self, data: _Repeats, rngs: list[np.random.Generator], hidden: int) -> None:
         """Draw every running repeat's order and dropout for the epoch, each from its own stream."""
+        order = self.order.zero_()
         for r, repeat in enumerate(data.ids):
             count = int(data.n_train[r])
-            self.order[r, :count] = torch.from_numpy(rngs[repeat].permutation(count))
-            torch.index_select(data.X_train[r], 0, self.order[r], out=self.X[r])
-            torch.index_select(data.y_train[r], 0, self.order[r], out=self.y[r])
+            order[r, :count] = torch.from_numpy(rngs[repeat].permutation(count))
             if self.masks is not None:
                 flat = self.masks[r].view(-1)
                 flat.index_fill_(0, self.dropped[r], self.keep_scale)
                 drops = dropped_positions(rngs[repeat], count * hidden, self.dropout)
                 self.dropped[r] = torch.from_numpy(drops)
                 flat.index_fill_(0, self.dropped[r], 0.0)
+        order.add_(self.row_offsets)
+        self.rows.copy_(order.view(len(data.ids), self.steps, self.batch).transpose(0, 1))
+        torch.index_select(data.y_train.view(-1), 0, order.view(-1), out=self.y.view(-1))
+
+    def batch_inputs(self, data: _Repeats, step: int) -> torch.Tensor:
+        """The (R, batch, n + 1) inputs of one step, gathered into a reused buffer."""
+        flat = self.X_step.view(-1, self.X_step.shape[2])
+        torch.index_select(data.X_train.view(-1, flat.shape[1]), 0, self.rows[step].view(-1), out=flat)
+        return self.X_step
 
 
 def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None,
@@ -386,16 +409,25 @@ def _sums(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> np.nda
 
 
 def fit(task) -> list[MLPPredictor]:
-    """Train one network per repeat of ``task`` (a FitTask), all repeats together.
+    """Train one network per repeat of ``task`` (a FitTask): the repeats together, in
+    ``task.threads`` stacks trained side by side.
 
     Every repeat's random numbers come from ``repeat_rng(task.seed, task.n, repeat)`` alone,
-    so a repeat trained by itself gives the same network as among others.
+    so a repeat trained by itself gives the same network as among others, whatever the threads.
     """
+    if len(task.repeats) != len(task.splits):
+        raise ValueError(f"n={task.n}: {len(task.repeats)} repeats but {len(task.splits)} splits")
+    groups = [list(g) for g in np.array_split(np.arange(len(task.splits)), max(1, int(task.threads)))
+              if len(g)]
+    tasks = [dataclasses.replace(task, splits=[task.splits[i] for i in group],
+                                 repeats=[task.repeats[i] for i in group]) for group in groups]
     previous_threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(task.threads)))
+    torch.set_num_threads(1)
     try:
-        with torch.no_grad():
-            return _fit(task)
+        if len(tasks) == 1:
+            return _fit(tasks[0])
+        with ThreadPoolExecutor(len(tasks), thread_name_prefix="mlp") as pool:
+            return [predictor for part in pool.map(_fit, tasks) for predictor in part]
     finally:
         torch.set_num_threads(previous_threads)
 
@@ -435,13 +467,12 @@ def _with_ones(X: np.ndarray) -> np.ndarray:
     return np.concatenate([X, np.ones((len(X), 1), dtype=X.dtype)], axis=1)
 
 
+@torch.no_grad()
 def _fit(task) -> list[MLPPredictor]:
     settings = resolve_settings(task.settings)
     activation, hidden = settings["activation"], int(settings["hidden_units"])
     max_epochs, patience = int(settings["max_epochs"]), int(settings["patience"])
     R, n = len(task.splits), int(task.n)
-    if len(task.repeats) != R:
-        raise ValueError(f"n={n}: {len(task.repeats)} repeats but {R} splits")
     layout = _Layout(n, hidden)
     rngs = [repeat_rng(task.seed, n, repeat) for repeat in task.repeats]
     means, stds, data = _standardised(task)
@@ -457,7 +488,7 @@ def _fit(task) -> list[MLPPredictor]:
 
     work = None
     progress = tqdm(range(1, max_epochs + 1), file=sys.stderr, mininterval=2.0, unit="epoch",
-                    desc=f"mlp n={n} ({R} repeats)")
+                    desc=f"mlp n={n} repeats {task.repeats[0]}-{task.repeats[-1]}")
     for epoch in progress:
         running = np.flatnonzero(stopped_at[data.ids] == 0)
         if len(running) < len(data.ids):  # drop stopped repeats: later epochs pay only for the rest
@@ -468,14 +499,12 @@ def _fit(task) -> list[MLPPredictor]:
         if work is None:
             work = _Workspace(data, int(settings["batch_size"]), hidden, float(settings["dropout"]))
         work.shuffle(data, rngs, hidden)
-        _train_epoch(activation, layout, theta, optimizer, work)
+        _train_epoch(activation, layout, theta, optimizer, data, work)
 
         ids = data.ids
         train_sums = _sums(work.logits, work.y, work.weight) / data.n_train
-        W1b, W2, b2 = layout.training_views(theta)
-        val_hidden = activate_(activation, torch.bmm(data.X_val, W1b, out=work.val_hidden), work.val_scratch)
-        val_logits = torch.baddbmm(b2, W2, val_hidden.transpose(1, 2)).squeeze_(1)
-        val_sums = _sums(val_logits, data.y_val, data.w_val) / data.n_val
+        val_sums = _sums(_validation_logits(activation, layout, theta, data, work), data.y_val,
+                         data.w_val) / data.n_val
         history[epoch - 1, ids] = np.stack([train_sums[0], val_sums[0], train_sums[1], val_sums[1]], axis=1)
 
         improved = val_sums[0] < best_loss[ids]
@@ -491,8 +520,8 @@ def _fit(task) -> list[MLPPredictor]:
     progress.close()
     stopped_early = stopped_at > 0
     stopped_at[~stopped_early] = max_epochs
-    log.info("mlp n=%d: epochs %s, best epochs %s, best validation accuracy %s", n, stopped_at.tolist(),
-             best_epoch.tolist(), np.round(best_acc, 4).tolist())
+    log.info("mlp n=%d repeats %s: epochs %s, best epochs %s, best validation accuracy %s", n, task.repeats,
+             stopped_at.tolist(), best_epoch.tolist(), np.round(best_acc, 4).tolist())
 
     predictors = []
     for r in range(R):
@@ -512,13 +541,28 @@ def _fit(task) -> list[MLPPredictor]:
     return predictors
 
 
+def _validation_logits(activation: str, layout: _Layout, theta: torch.Tensor, data: _Repeats,
+                       work: _Workspace) -> torch.Tensor:
+    """Eval-mode logits (R, V) of the validation rows, a chunk of rows at a time (kept in cache)."""
+    W1b, W2, b2 = layout.training_views(theta)
+    R, V, H = data.X_val.shape[0], data.X_val.shape[1], W2.shape[2]
+    for start in range(0, V, VALIDATION_CHUNK):
+        rows = min(VALIDATION_CHUNK, V - start)  # a multiple of 32, as V is: see _aligned
+        hidden = work.val_hidden[:R * rows * H].view(R, rows, H)
+        torch.bmm(data.X_val[:, start:start + rows], W1b, out=hidden)
+        activate_(activation, hidden, work.val_scratch[:R * rows * H].view(R, rows, H))
+        work.val_logits[:, start:start + rows] = torch.baddbmm(b2, W2, hidden.transpose(1, 2)).squeeze_(1)
+    return work.val_logits
+
+
 def _train_epoch(activation: str, layout: _Layout, theta: torch.Tensor, optimizer: _Optimizer,
-                 work: _Workspace) -> None:
+                 data: _Repeats, work: _Workspace) -> None:
     """One pass over every running repeat's shuffled rows; the logits go to ``work.logits``."""
     for k in range(work.steps):
         part = slice(k * work.batch, (k + 1) * work.batch)
         masks = work.masks[:, part] if work.masks is not None else None
-        work.logits[:, part], grad = _gradient(activation, layout, theta, work.X[:, part], work.y[:, part],
+        X = work.batch_inputs(data, k)
+        work.logits[:, part], grad = _gradient(activation, layout, theta, X, work.y[:, part],
                                                work.row_weight[:, part], masks, work.step_buffers)
         optimizer.step(theta, grad, work.active[k])
 
