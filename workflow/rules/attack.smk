@@ -2,64 +2,9 @@
 # covering all repeats), and what the trained networks look like (weight matrices, gradients,
 # activation comparison, decision boundary).
 
-ATTACKS = config["attacks"]
-NETWORK = config["network_analysis"]
-# The attacked models: enabled, fitted on some n, and listed in attacks.models.
-ATTACKED = {
-    model: FITTED[model]
-    for model in ATTACKS["models"]
-    if ATTACKS["enabled"] and FITTED.get(model)
-}
-# The n whose MLP is analysed: configured and fitted.
-ANALYSED = (
-    [n for n in NETWORK["dimensions"] if n in FITTED.get("mlp", [])]
-    if NETWORK["enabled"]
-    else []
-)
-MODEL_FILE = "results/models/{model}/n{n}/repeat{repeat}/model.npz"
-VARIANT_FOLDER = "results/network_analysis/n{n}/mlp_{activation}"
-
 
 wildcard_constraints:
     activation="|".join(NETWORK["activations"]),
-
-
-def fitted_activation(n):
-    return model_settings(config, "mlp", int(n))["activation"]
-
-
-def network_activations(n):
-    """The configured activations, plus the fitted network's own if it is not among them."""
-    activations = list(NETWORK["activations"])
-    if fitted_activation(n) not in activations:
-        activations.append(fitted_activation(n))
-    return activations
-
-
-def activation_models(n, activation):
-    """Per-repeat model files of the n's MLP with ``activation``: the fit itself when it is that one."""
-    if activation == fitted_activation(n):
-        return [MODEL_FILE.format(model="mlp", n=n, repeat=r) for r in REPEATS]
-    folder = VARIANT_FOLDER.format(n=n, activation=activation)
-    return [f"{folder}/repeat{r}/model.npz" for r in REPEATS]
-
-
-def attacked_model_files(wildcards):
-    return [MODEL_FILE.format(model=wildcards.model, n=wildcards.n, repeat=r) for r in REPEATS]
-
-
-def boundary_entries(n):
-    """(model, activation, file) of every model drawn on the n's decision-boundary slice (repeat 0)."""
-    entries = [
-        {"model": "mlp", "activation": activation, "file": activation_models(n, activation)[0]}
-        for activation in network_activations(n)
-    ]
-    entries += [
-        {"model": model, "activation": "none", "file": MODEL_FILE.format(model=model, n=n, repeat=REPEATS[0])}
-        for model, dimensions in ATTACKED.items()
-        if model != "mlp" and int(n) in dimensions
-    ]
-    return entries
 
 
 rule attack_model:
@@ -91,10 +36,6 @@ rule attack_model:
         "../../envs/models.yaml"
     script:
         "../../scripts/attack_model.py"
-
-
-def adversarial_tables():
-    return [f"results/adversarial/{model}/n{n}.csv" for model, dimensions in ATTACKED.items() for n in dimensions]
 
 
 rule aggregate_adversarial:
@@ -143,13 +84,6 @@ rule fit_mlp_activation:
         "../../envs/models.yaml"
     script:
         "../../scripts/fit_mlp_activation.py"
-
-
-def analysed_networks(wildcards):
-    return {
-        f"models_{activation}": activation_models(wildcards.n, activation)
-        for activation in network_activations(wildcards.n)
-    }
 
 
 rule analyse_networks:
@@ -231,27 +165,3 @@ rule aggregate_network_analysis:
         "../../envs/models.yaml"
     script:
         "../../scripts/aggregate_network_analysis.py"
-
-
-def attack_targets():
-    targets = []
-    if ATTACKED:
-        targets.append("results/adversarial.csv")
-    if ANALYSED:
-        targets += ["results/network_analysis.csv", "results/activation_robustness.csv"]
-        targets += expand("results/decision_boundary/n{n}.csv", n=ANALYSED)
-    return targets
-
-
-def attack_carbon_files():
-    """Carbon CSVs of every job attack_targets() runs (gathered by carbon.smk)."""
-    files = [f"results/carbon/attack/{model}/n{n}.csv" for model, dimensions in ATTACKED.items() for n in dimensions]
-    for n in ANALYSED:
-        files.append(f"results/carbon/network_analysis/n{n}.csv")
-        files.append(f"results/carbon/decision_boundary/n{n}.csv")
-        files += [
-            f"results/carbon/network_analysis/mlp_{activation}/n{n}.csv"
-            for activation in network_activations(n)
-            if activation != fitted_activation(n)
-        ]
-    return files

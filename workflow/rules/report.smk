@@ -1,86 +1,5 @@
 # The published report: figures (one rule per family), the vendored scripts, the pages (with
 # the rule graph), and the site built by `mkdocs build --strict` into site/.
-#
-# The report reads only files the DAG produces for this configuration (the stage target
-# functions), so a disabled stage gives a page that says so, never a missing input. Its jobs'
-# carbon goes to results/carbon/report/ and results/carbon/report.csv, outside
-# results/carbon.csv, which the report reads (no report_carbon_files(): that would be a cycle).
-import sys
-
-from kryptonite_n.report.figures import FAMILIES, family_inputs, figure_names
-from kryptonite_n.report.pages import PAGES
-
-REPORT_DOCS = "results/report/docs"
-REPORT_FIGURES = f"{REPORT_DOCS}/figures"
-REPO = Path(workflow.basedir).parent
-TEMPLATES = REPO / "docs" / "templates"
-# The report's own library: editing it redraws what it draws (as model_code() does for fits).
-REPORT_CODE = SOURCE / "report"
-STATIC = {
-    "embed": REPO / "docs" / "static" / "javascripts" / "embed.js",
-    "style": REPO / "docs" / "static" / "stylesheets" / "report.css",
-}
-
-
-def _named(targets, name):
-    return [target for target in targets if Path(target).name == name]
-
-
-def report_sources():
-    """Every result file the report reads, by key; a stage this run does not build gives []."""
-    summary, attacks = summary_targets(), attack_targets()
-    sources = {
-        key: expand(f"results/data/n{{n}}/{file}", n=DIMENSIONS)
-        for key, file in [
-            ("features", "features.csv"),
-            ("histograms", "histograms.csv"),
-            ("correlation", "correlation.csv"),
-            ("pca", "pca.csv"),
-            ("truth", "truth.json"),
-        ]
-    }
-    sources["X"] = [f"results/data/n{n}/kryptonite-{n}-X.npy" for n in DIMENSIONS]
-    sources["y"] = [f"results/data/n{n}/kryptonite-{n}-y.npy" for n in DIMENSIONS]
-    sources["metrics"] = fitted_tables()
-    for model, names in MODEL_TABLES.items():
-        for name in names:
-            sources[name] = expand(
-                f"results/models/{model}/n{{n}}/repeat{{repeat}}/{name}.csv",
-                n=FITTED.get(model, []),
-                repeat=REPEATS,
-            )
-    sources["summary"] = _named(summary, "summary.csv")
-    sources["support"] = _named(summary, "support.csv")
-    sources["adversarial"] = _named(attacks, "adversarial.csv")
-    sources["network"] = _named(attacks, "network_analysis.csv")
-    sources["activation_robustness"] = _named(attacks, "activation_robustness.csv")
-    sources["boundary"] = [t for t in attacks if Path(t).parent.name == "decision_boundary"]
-    sources["carbon"] = _named(carbon_targets(), "carbon.csv")
-    return sources
-
-
-def upstream_targets():
-    """Everything the study builds before its report: the runtime figure waits for all of it."""
-    return (
-        data_targets()
-        + fitted_tables()
-        + summary_targets()
-        + attack_targets()
-        + carbon_targets()
-    )
-
-
-def figure_outputs(family):
-    names = figure_names(family, report_sources())
-    outputs = {}
-    for name in names:
-        outputs[name] = f"{REPORT_FIGURES}/{name}.json"
-        outputs[f"{name}_svg"] = f"{REPORT_FIGURES}/{name}.svg"
-    return outputs
-
-
-DRAWN = {family: figure_outputs(family) for family in FAMILIES}
-DRAWN = {family: outputs for family, outputs in DRAWN.items() if outputs}
 
 
 for family in DRAWN:
@@ -113,15 +32,6 @@ for family in DRAWN:
             "../../scripts/draw_figures.py"
 
 
-def figure_files(kind="json"):
-    return [
-        path
-        for outputs in DRAWN.values()
-        for name, path in outputs.items()
-        if path.endswith(f".{kind}")
-    ]
-
-
 rule prepare_assets:
     input:
         **{name: str(path) for name, path in STATIC.items()},
@@ -144,11 +54,6 @@ rule prepare_assets:
         "../../envs/report.yaml"
     script:
         "../../scripts/prepare_assets.py"
-
-
-def page_sources():
-    # The labels are read for their row counts; the features are drawn from, never quoted.
-    return {key: files for key, files in report_sources().items() if files and key != "X"}
 
 
 # Also records the configuration and draws the rule graph (snakemake --rulegraph in a
@@ -187,14 +92,6 @@ rule render_pages:
         "../../scripts/render_pages.py"
 
 
-def report_carbon_parts():
-    """The carbon CSVs of the report jobs before the build (gathered by build_site)."""
-    return [f"results/carbon/report/draw_{family}_figures.csv" for family in DRAWN] + [
-        f"results/carbon/report/{job}.csv"
-        for job in ("prepare_assets", "render_pages")
-    ]
-
-
 rule build_site:
     input:
         pages=expand(f"{REPORT_DOCS}/{{page}}.md", page=PAGES),
@@ -227,7 +124,3 @@ rule build_site:
         "../../envs/report.yaml"
     script:
         "../../scripts/build_site.py"
-
-
-def report_targets():
-    return ["site", "results/carbon/report.csv"]

@@ -1,35 +1,6 @@
 # Summaries of the fitted models: the results table, the submitted hidden labels, the
 # feature sets the rule-like models found.
 
-from kryptonite_n.summary import SUPPORT_MODELS, skipped_models
-
-HIDDEN_PREDICTIONS = "results/models/{model}/n{n}/repeat{repeat}/hidden_predictions.npy"
-# The n some model is fitted on: only those get submitted hidden labels.
-HIDDEN_DIMENSIONS = sorted({n for dimensions in FITTED.values() for n in dimensions})
-
-
-def truth_files():
-    return expand("results/data/n{n}/truth.json", n=DIMENSIONS)
-
-
-def hidden_prediction_files():
-    return [
-        HIDDEN_PREDICTIONS.format(model=model, n=n, repeat=repeat)
-        for model, dimensions in FITTED.items()
-        for n in dimensions
-        for repeat in REPEATS
-    ]
-
-
-def support_metrics():
-    return [
-        f"results/models/{model}/n{n}/repeat{repeat}/metrics.json"
-        for model, dimensions in FITTED.items()
-        if model in SUPPORT_MODELS
-        for n in dimensions
-        for repeat in REPEATS
-    ]
-
 
 rule summarise_models:
     input:
@@ -48,6 +19,8 @@ rule summarise_models:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../../envs/data.yaml"
     script:
         "../../scripts/summarise_models.py"
 
@@ -71,6 +44,8 @@ rule choose_hidden_labels:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../../envs/data.yaml"
     script:
         "../../scripts/choose_hidden_labels.py"
 
@@ -91,13 +66,7 @@ rule collect_support:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../../envs/data.yaml"
     script:
         "../../scripts/collect_support.py"
-
-
-def summary_targets():
-    targets = ["results/summary.csv", "results/support.csv"]
-    if HIDDEN_DIMENSIONS:
-        targets += expand("results/hiddenlabels/y_predicted_{n}.npy", n=HIDDEN_DIMENSIONS)
-        targets.append("results/hiddenlabels/choice.csv")
-    return targets
