@@ -9,6 +9,7 @@ up). Also times the ten together on one thread. Prints ``name: value`` lines.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 
@@ -31,18 +32,19 @@ def main() -> None:
     task = FitTask(n=N, X=dataset.X, y=dataset.y, splits=splits, repeats=list(range(REPEATS)),
                    settings=SETTINGS, seed=SEED, threads=THREADS)
 
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), time.process_time()
     together = mlp.fit(task)
-    together_s = time.perf_counter() - started
+    together_s, together_cpu_s = time.perf_counter() - started, time.process_time() - cpu
 
     started = time.perf_counter()
     mlp.fit(dataclasses.replace(task, threads=1))
     together_1thread_s = time.perf_counter() - started
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sequential = [mlp.fit(dataclasses.replace(task, splits=[split], repeats=[repeat]))[0]
                   for repeat, split in enumerate(splits)]
-    sequential_s = time.perf_counter() - started
+    sequential_s, sequential_cpu_s = time.perf_counter() - started, time.process_time() - cpu
 
     difference = max(float(np.abs(a.W1 - b.W1).max()) for a, b in zip(together, sequential, strict=True))
     accuracy = np.mean([np.mean(p.predict(dataset.X[s.test]) == dataset.y[s.test])
@@ -52,7 +54,10 @@ def main() -> None:
           f"speedup: {sequential_s / together_s:.2f}", f"together_1thread_s: {together_1thread_s:.2f}",
           f"speedup_1thread: {sequential_s / together_1thread_s:.2f}",
           f"together_epoch_ms: {1000 * together_s / EPOCHS:.1f}",
+          f"together_cpu_s: {together_cpu_s:.2f}", f"sequential_cpu_s: {sequential_cpu_s:.2f}",
           f"max_weight_difference: {difference:.3g}", f"mean_test_acc: {accuracy:.4f}",
+          # other processes on the machine slow every figure above; this says how busy it was
+          f"load_average_before: {load_before:.2f}", f"load_average_after: {os.getloadavg()[0]:.2f}",
           sep="\n", file=sys.stdout)
 
 

@@ -2,10 +2,13 @@
 
 from pathlib import Path
 
-from kryptonite_n.attacks import attack_model
+from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
 
 with job_log(snakemake.log[0], snakemake.threads):
+    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+    from kryptonite_n.attacks import attack_model
+
     attack_model(
         snakemake.wildcards.model,
         int(snakemake.wildcards.n),

@@ -1,9 +1,12 @@
 """Build the report site with `mkdocs build --strict`."""
 
+from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
-from kryptonite_n.report.site import build_site
 
 with job_log(snakemake.log[0], snakemake.threads):
+    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+    from kryptonite_n.report.site import build_site
+
     build_site(
         snakemake.input.mkdocs,
         snakemake.params.docs,

@@ -2,10 +2,13 @@
 
 from pathlib import Path
 
+from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
-from kryptonite_n.models import fit_model
 
 with job_log(snakemake.log[0], snakemake.threads):
+    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+    from kryptonite_n.models import fit_model
+
     fit_model(
         snakemake.params.model,
         int(snakemake.wildcards.n),

@@ -2,10 +2,13 @@
 
 from pathlib import Path
 
+from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
-from kryptonite_n.network import map_decision_boundary
 
 with job_log(snakemake.log[0], snakemake.threads):
+    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+    from kryptonite_n.network import map_decision_boundary
+
     map_decision_boundary(
         int(snakemake.wildcards.n),
         entries=snakemake.params.entries,

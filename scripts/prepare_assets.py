@@ -1,9 +1,12 @@
 """Write the vendored Vega bundle and copy the site's own script and stylesheet."""
 
+from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
-from kryptonite_n.report.site import prepare_assets
 
 with job_log(snakemake.log[0], snakemake.threads):
+    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+    from kryptonite_n.report.site import prepare_assets
+
     prepare_assets(
         dict(snakemake.input.items()),
         dict(snakemake.output.items()),

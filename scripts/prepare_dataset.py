@@ -1,9 +1,12 @@
 """Generate the Kryptonite-n dataset, or read and validate the published one."""
 
-from kryptonite_n.data import prepare_dataset
+from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
 
 with job_log(snakemake.log[0], snakemake.threads):
+    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+    from kryptonite_n.data import prepare_dataset
+
     prepare_dataset(
         int(snakemake.wildcards.n),
         dict(snakemake.output.items()),

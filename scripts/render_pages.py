@@ -1,9 +1,12 @@
 """Render the report's Markdown pages; record the run's configuration and draw its rule graph."""
 
+from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
-from kryptonite_n.report.pages import render_pages
 
 with job_log(snakemake.log[0], snakemake.threads):
+    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+    from kryptonite_n.report.pages import render_pages
+
     render_pages(
         snakemake.params.templates,
         dict(snakemake.input.items()),

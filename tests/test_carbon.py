@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from kryptonite_n import carbon
-from kryptonite_n.carbon import COLUMNS, CPU_METHODS, aggregate, carbon_meter, read_carbon
+from kryptonite_n.carbon import COLUMNS, CPU_METHODS, aggregate, carbon_meter, read_carbon, start_tracker
 from kryptonite_n.io import DataError
 
 MEASURED = set(CPU_METHODS.values()) | {"PowerMetrics", "Raspberry Pi PMIC"}
@@ -62,6 +62,12 @@ class Spy:
         return call
 
 
+@pytest.fixture(autouse=True)
+def no_started_tracker(monkeypatch):
+    """No test inherits a tracker another test started early."""
+    monkeypatch.setattr(carbon, "_started", None)
+
+
 @pytest.fixture
 def spy(monkeypatch) -> Spy:
     spy = Spy()
@@ -97,6 +103,31 @@ def test_each_phase_is_measured_offline_by_one_process_tracker(spy, tmp_path, mo
     assert isinstance(tracker, OfflineEmissionsTracker) and tracker._tracking_mode == "process"
     assert spy.calls == {"start_task": 2, "stop_task": 2, "stop": 1}
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["carbon", "carbon/job.csv"]
+
+
+def test_a_tracker_started_early_is_the_one_the_meter_uses(spy, tmp_path):
+    start_tracker({"enabled": True, "country": "GBR"})
+    start_tracker({"enabled": True, "country": "GBR"})  # once per job, however often asked
+    _work(0.05)  # the job's own imports and loading, while CodeCarbon starts up
+    with carbon_meter(tmp_path / "job.csv", {"country": "GBR"}, n=9) as meter, meter.measure("data"):
+        _work(0.05)
+    assert len(spy.trackers) == 1 and spy.calls == {"start_task": 1, "stop_task": 1, "stop": 1}
+    assert pd.read_csv(tmp_path / "job.csv")["measurement"].isin(MEASURED).all()
+
+
+@pytest.mark.parametrize("settings", [{"enabled": False}, {"country": "FRA"}])
+def test_a_tracker_started_early_for_other_settings_is_stopped_and_not_used(settings, spy, tmp_path):
+    start_tracker({"country": "GBR"})
+    with carbon_meter(tmp_path / "job.csv", settings) as meter, meter.measure("data"):
+        pass
+    assert spy.calls["stop"] == len(spy.trackers) and spy.trackers[0]._country_iso_code == "GBR"
+    assert len(spy.trackers) == (1 if settings == {"enabled": False} else 2)
+    assert pd.read_csv(tmp_path / "job.csv")["country"].tolist() == [settings.get("country", "GBR")]
+
+
+def test_disabled_accounting_starts_nothing_early(spy):
+    start_tracker({"enabled": False})
+    assert carbon._started is None and spy.trackers == []
 
 
 def test_tracker_is_stopped_once_when_the_job_fails(spy, tmp_path):

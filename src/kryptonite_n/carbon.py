@@ -4,20 +4,22 @@ Every compute job opens one ``carbon_meter`` around its whole computation and ma
 phases with ``meter.measure(stage)``; the meter writes one CSV per job, one row per phase,
 and ``aggregate`` gathers the jobs' CSVs into the study's table.
 
-How the overhead is kept small (CodeCarbon 3.3.2 needs about 2 s to get ready on an idle
-2-core machine, about 6 s when two jobs start together):
+CodeCarbon 3.3.2 needs about 1.3 s to get ready on an idle 2-core machine (2 s counting its
+imports; about 6 s when two jobs start together), a lot beside the study's many short jobs.
+Almost all of it is one call: to look the CPU's TDP up in its registry CodeCarbon reads the
+CPU's model name with py-cpuinfo, which starts a Python process that forks a child to time
+the clock, the child sleeping a full second while the parent spins on a core. No setting
+skips it (RAPL or not, forced power or not), so the design hides it instead:
 
 * one ``OfflineEmissionsTracker`` per job (the machines have no network, so never the online
   one), in ``process`` tracking mode so that parallel jobs are each charged for their own
   process tree rather than for the whole machine;
-* CodeCarbon's modules are imported when the meter opens, in the main thread so that no
-  import can deadlock against the job's own imports; the tracker is built and its hardware
-  probed in a background thread at a lower priority, started as soon as the modules it needs
-  are in (the ones the first task needs are imported meanwhile). Probing is the slow part: to
-  read the CPU's model name py-cpuinfo starts a Python process which forks a child that sleeps
-  a full second to time the clock while the parent spins on a core waiting for it; then the
-  CPU power registry is loaded and fuzzy-matched. It overlaps whatever the job does before its
-  first phase, which waits only for what is left;
+* CodeCarbon's modules are imported in the job's main thread (so that no import can deadlock
+  against the job's own imports); the tracker is then built and its hardware probed in a
+  background thread, which imports nothing, while the job goes on. A job that calls
+  ``start_tracker`` first thing (before its own heavy imports) hides the start-up behind them;
+  otherwise it starts when the meter opens. The first phase waits for what is left, so that
+  every phase is measured from its very start;
 * phases are CodeCarbon tasks (``start_task``/``stop_task``) of that one tracker, which is
   stopped exactly once when the meter closes; the periodic scheduler is never started;
 * CodeCarbon writes nothing itself: no output methods (no ``emissions.csv``), no API, no lock
@@ -32,8 +34,6 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import logging
-import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -65,8 +65,6 @@ CPU_METHODS = {
 }
 #: Longest wait for the tracker to get ready; past it the job goes on unmeasured.
 STARTUP_TIMEOUT_S = 60.0
-#: How much lower the tracker's start-up runs than the job (a nice increment).
-STARTUP_NICENESS = 10
 
 log = logging.getLogger(__name__)
 
@@ -157,19 +155,6 @@ def _cpu_description(tracker: Any) -> str:
     return ""
 
 
-def _yield_cpu_to_the_job() -> None:
-    """Lower the calling thread's priority, so that CodeCarbon's start-up uses spare CPU first.
-
-    py-cpuinfo's probe spins on a core while its child process sleeps a second; at a lower
-    priority that spinning no longer slows the job (or a parallel job) down. On Linux the nice
-    value belongs to the thread and is inherited by the processes it starts; elsewhere it
-    would lower the whole job, so it is left alone.
-    """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, 0, min(os.getpriority(os.PRIO_PROCESS, 0) + STARTUP_NICENESS, 19))
-
-
 def _installed_version() -> str:
     try:
         return importlib.metadata.version("codecarbon")
@@ -181,6 +166,7 @@ class _Tracker:
     """The job's one tracker: built and probed in the background, stopped exactly once."""
 
     def __init__(self, country: str):
+        self.country = country
         self.tracker: Any = None
         self.method = UNAVAILABLE
         self.version = _installed_version()
@@ -214,7 +200,6 @@ class _Tracker:
             log.warning("carbon accounting unavailable for this job: %s", reason)
 
     def _prepare(self, country: str) -> None:
-        _yield_cpu_to_the_job()
         started = time.perf_counter()
         try:
             self.tracker = offline_tracker(country)
@@ -341,15 +326,47 @@ class Meter:
                  *self.tracker.timings.values())
 
 
+#: The tracker ``start_tracker`` started for this process's job, until a meter takes it.
+_started: _Tracker | None = None
+_started_lock = threading.Lock()
+
+
+def start_tracker(settings: CarbonSettings | dict | None) -> None:
+    """Start this job's tracker now, in the background, for its ``carbon_meter`` to use.
+
+    Call it first thing in a job script, before the job's heavy imports (torch, altair...):
+    CodeCarbon's slow start-up then overlaps them. Without it the meter starts its own.
+    """
+    global _started
+    settings = CarbonSettings.of(settings)
+    with _started_lock:
+        if settings.enabled and _started is None:
+            _started = _Tracker(settings.country)
+
+
+def _take_started(settings: CarbonSettings) -> _Tracker | None:
+    """The tracker ``start_tracker`` started, if it is the one these settings ask for."""
+    global _started
+    with _started_lock:
+        tracker, _started = _started, None
+    if tracker is not None and not (settings.enabled and tracker.country == settings.country):
+        tracker.stop()
+        return None
+    return tracker
+
+
 @contextlib.contextmanager
 def carbon_meter(csv_path: Path | str, settings: CarbonSettings | dict | None = None,
                  **labels) -> Iterator[Meter]:
     """Measure a job with one tracker; on success write its rows to ``csv_path`` (atomically).
 
-    Open it as early as possible in the job: the tracker gets ready while the job works.
+    Open it as early as possible in the job (or call ``start_tracker`` earlier still): the
+    tracker gets ready while the job works, and the first phase waits for what is left.
     """
     settings = CarbonSettings.of(settings)
-    tracker = _Tracker(settings.country) if settings.enabled else None
+    tracker = _take_started(settings)
+    if tracker is None and settings.enabled:
+        tracker = _Tracker(settings.country)
     meter = Meter(settings, {"model": "", "n": None, "repeat": None, **labels}, tracker=tracker)
     try:
         yield meter

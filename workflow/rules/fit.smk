@@ -25,9 +25,12 @@ for model in MODELS:
         benchmark:
             f"logs/models/{model}/n{{n}}/fit.benchmark.tsv"
         threads: 2 if model in ("mlp", "poly_logreg") else 1
+        # About twice the measured peaks: quick run 130-300 MB, seconds; full-size data with ten
+        # repeats, mlp n=45 780 MB and 1.4 s per epoch (at most 1000 epochs, about 25 min),
+        # poly_logreg n=18 510 MB and 9 s per epoch. Refine with bench_workflow.py --from-logs.
         resources:
-            mem_mb=3000 if model == "poly_logreg" else 1500,
-            runtime=60 if model in ("mlp", "poly_logreg") else 10,
+            mem_mb=1500 if model in ("mlp", "poly_logreg") else 1000,
+            runtime={"mlp": 60, "poly_logreg": 30}.get(model, 10),
         conda:
             "../../envs/models.yaml"
         script:

@@ -6,13 +6,13 @@ costs little more than an epoch of one. The repeats stay independent: each has i
 seeded initialisation, shuffling and dropout stream, its own optimiser state (both optimisers
 act elementwise) and its own early-stopping state, and the summed loss gives each repeat's
 parameters exactly the gradient of its own mean loss. So training a repeat alone or among
-others yields the same network (bit for bit here, on one thread; see ``_aligned``).
+others yields the same network (bit for bit on the machine it was built on; see ``_aligned``).
 
 With several threads the repeats are split into that many stacks, each trained by its own
-Python thread with single-threaded torch (torch releases the GIL inside its kernels). Splitting
-the ops of one stack across threads instead synchronises the threads some 25 times per
-mini-batch; measured here that was slower, and many times slower whenever another process
-competed for the cores.
+Python thread with single-threaded torch (torch releases the GIL inside its kernels), so the
+result does not depend on the thread count either. Splitting the operations of one stack
+across threads instead synchronises them some 25 times per mini-batch: with other processes
+competing for the two cores (load 4-5) that made an epoch 5-10 times slower than one thread.
 
 Gradients are written out by hand rather than taken by autograd: on a CPU an epoch is
 hundreds of tiny steps whose cost is per-operation overhead and transcendental activations,
@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 _LOG2E = math.log2(math.e)
+_ONE, _MINUS_ONE = torch.tensor(1.0), torch.tensor(-1.0)
 #: Validation rows evaluated per batched product (a multiple of 32: see ``_aligned``).
 VALIDATION_CHUNK = 1024
 
@@ -178,14 +179,21 @@ def repeat_rng(seed: int, n: int, repeat: int) -> np.random.Generator:
 def dropped_positions(rng: np.random.Generator, size: int, p: float) -> np.ndarray:
     """Indices in range(size) each dropped independently with probability p (sorted).
 
-    Drawn as geometric gaps between drops: p·size draws instead of one per unit, which
-    makes dropout's random numbers cheap next to the training step for the small p used here.
+    Drawn as the gaps between drops, geometric with parameter p (floor(E / -log(1 - p)) + 1 for
+    E exponential): about p·size draws instead of one per unit, which makes dropout's random
+    numbers cheap next to the training step for the small p used here.
     """
     found: list[np.ndarray] = []
     last = -1
+    scale = -1.0 / math.log1p(-p) if p > 0 else 0.0
     while p > 0:
         expected = (size - 1 - last) * p
-        positions = last + np.cumsum(rng.geometric(p, int(expected + 6 * math.sqrt(expected) + 16)))
+        gaps = rng.standard_exponential(int(expected + 6 * math.sqrt(expected) + 16))
+        gaps *= scale
+        positions = gaps.astype(np.int64)
+        positions += 1
+        np.cumsum(positions, out=positions)
+        positions += last
         found.append(positions[positions < size])
         if positions[-1] >= size:
             break
@@ -329,22 +337,23 @@ class _Workspace:
         self.row_weight = torch.from_numpy(row_weight.astype(np.float32))
         self.active = [None if (counts[:, k] > 0).all() else torch.from_numpy(counts[:, k] > 0)
                        for k in range(self.steps)]
-        # Row r * N + order[r, j] of the flattened training stack, laid out step by step so
-        # that each step gathers its (R, batch) rows with one contiguous index.
+        # The epoch's rows in shuffled order. Gathering them repeat by repeat reads one repeat's
+        # block of the training stack at a time, which stays in cache; gathering each step's
+        # rows from all repeats at once was several times slower.
         self.order = torch.zeros(R, width, dtype=torch.int64)
-        self.rows = torch.zeros(self.steps, R, batch, dtype=torch.int64)
-        self.row_offsets = torch.arange(R)[:, None] * data.X_train.shape[1]
-        self.X_step = torch.empty(R, batch, data.X_train.shape[2])
+        self.X = torch.zeros(R, width, data.X_train.shape[2])
         self.y = torch.zeros(R, width)
         self.logits = torch.zeros(R, width)
         self.dropout = dropout
         self.keep_scale = 1.0 / (1.0 - dropout)
         self.masks = torch.full((R, width, hidden), self.keep_scale) if dropout > 0 else None
-        self.dropped = [torch.zeros(0, dtype=torch.int64) for _ in range(R)]
+        self.masks_array = self.masks.numpy() if self.masks is not None else None
+        self.dropped = [np.zeros(0, dtype=np.int64) for _ in range(R)]
         val_chunk = min(VALIDATION_CHUNK, data.X_val.shape[1])
         self.val_hidden, self.val_scratch = (torch.empty(R * val_chunk * hidden) for _ in range(2))
         self.val_logits = torch.empty(R, data.X_val.shape[1])
-        self.step_buffers = [torch.empty(R, batch, hidden) for _ in range(4)]
+        self.step_buffers = [*(torch.empty(R, batch, hidden) for _ in range(3)),
+                             torch.empty(R, batch, data.X_train.shape[2])]
 
     def shuffle(self, data: _Repeats, rngs: list[np.random.Generator], hidden: int) -> None:
         """Draw every running repeat's order and dropout for the epoch, each from its own stream."""
@@ -352,21 +361,13 @@ class _Workspace:
         for r, repeat in enumerate(data.ids):
             count = int(data.n_train[r])
             order[r, :count] = torch.from_numpy(rngs[repeat].permutation(count))
+            torch.index_select(data.X_train[r], 0, order[r], out=self.X[r])
+            torch.index_select(data.y_train[r], 0, order[r], out=self.y[r])
             if self.masks is not None:
-                flat = self.masks[r].view(-1)
-                flat.index_fill_(0, self.dropped[r], self.keep_scale)
-                drops = dropped_positions(rngs[repeat], count * hidden, self.dropout)
-                self.dropped[r] = torch.from_numpy(drops)
-                flat.index_fill_(0, self.dropped[r], 0.0)
-        order.add_(self.row_offsets)
-        self.rows.copy_(order.view(len(data.ids), self.steps, self.batch).transpose(0, 1))
-        torch.index_select(data.y_train.view(-1), 0, order.view(-1), out=self.y.view(-1))
-
-    def batch_inputs(self, data: _Repeats, step: int) -> torch.Tensor:
-        """The (R, batch, n + 1) inputs of one step, gathered into a reused buffer."""
-        flat = self.X_step.view(-1, self.X_step.shape[2])
-        torch.index_select(data.X_train.view(-1, flat.shape[1]), 0, self.rows[step].view(-1), out=flat)
-        return self.X_step
+                flat = self.masks_array[r].reshape(-1)  # a view: numpy's scatter is the faster here
+                flat[self.dropped[r]] = self.keep_scale
+                self.dropped[r] = dropped_positions(rngs[repeat], count * hidden, self.dropout)
+                flat[self.dropped[r]] = 0.0
 
 
 def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None,
@@ -383,22 +384,20 @@ def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None,
             return a.relu_().add_(exp_negative.sub_(1.0))
         return a.relu_().add_(torch.sub(exp_negative, 1.0, out=scratch))
     if name == "tanh":
-        return a.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
+        return torch.add(_MINUS_ONE, a.mul_(2.0).sigmoid_(), alpha=2.0, out=a)
     if name == "relu":
         return a.relu_()
     return a.sigmoid_()
 
 
-def _scale_by_derivative(name: str, grad: torch.Tensor, h: torch.Tensor, scratch: torch.Tensor) -> None:
-    """grad *= activation'(a), in place, from h = activation(a); for ELU ``scratch`` holds activation'(a)."""
+def _derivative(name: str, h: torch.Tensor, out: torch.Tensor) -> None:
+    """activation'(a) into ``out``, from h = activation(a); for ELU activate_ already put it there."""
     if name == "tanh":
-        grad.addcmul_(grad, torch.mul(h, h, out=scratch), value=-1.0)
-        return
-    if name == "relu":
-        torch.sign(h, out=scratch)
+        torch.addcmul(_ONE, h, h, value=-1.0, out=out)
+    elif name == "relu":
+        torch.sign(h, out=out)
     elif name == "sigmoid":
-        torch.sub(h, torch.mul(h, h, out=scratch), out=scratch)
-    grad.mul_(scratch)
+        torch.addcmul(h, h, h, value=-1.0, out=out)
 
 
 def _sums(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> np.ndarray:
@@ -499,7 +498,7 @@ def _fit(task) -> list[MLPPredictor]:
         if work is None:
             work = _Workspace(data, int(settings["batch_size"]), hidden, float(settings["dropout"]))
         work.shuffle(data, rngs, hidden)
-        _train_epoch(activation, layout, theta, optimizer, data, work)
+        _train_epoch(activation, layout, theta, optimizer, work)
 
         ids = data.ids
         train_sums = _sums(work.logits, work.y, work.weight) / data.n_train
@@ -556,13 +555,12 @@ def _validation_logits(activation: str, layout: _Layout, theta: torch.Tensor, da
 
 
 def _train_epoch(activation: str, layout: _Layout, theta: torch.Tensor, optimizer: _Optimizer,
-                 data: _Repeats, work: _Workspace) -> None:
+                 work: _Workspace) -> None:
     """One pass over every running repeat's shuffled rows; the logits go to ``work.logits``."""
     for k in range(work.steps):
         part = slice(k * work.batch, (k + 1) * work.batch)
         masks = work.masks[:, part] if work.masks is not None else None
-        X = work.batch_inputs(data, k)
-        work.logits[:, part], grad = _gradient(activation, layout, theta, X, work.y[:, part],
+        work.logits[:, part], grad = _gradient(activation, layout, theta, work.X[:, part], work.y[:, part],
                                                work.row_weight[:, part], masks, work.step_buffers)
         optimizer.step(theta, grad, work.active[k])
 
@@ -575,22 +573,25 @@ def _gradient(activation: str, layout: _Layout, theta: torch.Tensor, X: torch.Te
     X holds the inputs with a column of ones (R, B, n + 1). With row weights 1 / batch size
     the loss is the sum over repeats of each repeat's mean loss, so each repeat's parameters
     get exactly the gradient of its own loss. ``masks`` are the dropout multipliers
-    (0 or 1 / (1 - p)) of the hidden units, or None. ``buffers``: four (R, B, H) tensors to
-    compute in; every new tensor of that size would cost page faults on each step.
+    (0 or 1 / (1 - p)) of the hidden units, or None. ``buffers``: three (R, B, H) tensors and
+    one like X to compute in; every new tensor of that size would cost page faults each step.
     """
     W1b, W2, b2 = layout.training_views(theta)
     R, B, H = X.shape[0], X.shape[1], W2.shape[2]
-    hidden, derivative, scratch, grad_hidden = buffers or [torch.empty(R, B, H, dtype=X.dtype)
-                                                           for _ in range(4)]
+    if buffers is None:
+        buffers = [*(torch.empty(R, B, H, dtype=X.dtype) for _ in range(3)), torch.empty_like(X)]
+    hidden, derivative, scratch, scaled_inputs = buffers
     h = activate_(activation, torch.bmm(X, W1b, out=hidden), scratch, derivative)
     h_out = torch.mul(h, masks, out=scratch) if masks is not None else h
     z = torch.baddbmm(b2, W2, h_out.transpose(1, 2)).squeeze_(1)
     if z.shape[1] % 32:  # see _aligned: compute the sigmoid with every repeat's row aligned
         z = torch.nn.functional.pad(z, (0, _aligned(z.shape[1]) - z.shape[1]))[:, :B]
     gz = torch.sigmoid(z).sub_(y).mul_(row_weight).unsqueeze_(1)  # dBCE/dz = sigmoid(z) - y; (R, 1, B)
-    grad = torch.cat([torch.bmm(gz, h_out).flatten(1), gz.sum(2)], dim=1)  # W2, b2
-    gh = torch.mul(gz.transpose(1, 2), W2, out=grad_hidden)
+    # d/dW1b = sum_b x_b gz_b (W2 * masks_b * act'(a_b)): the per-row factors gz_b go on the
+    # narrow inputs and W2 on the small result, so only masks * act' is a pass over (R, B, H).
+    _derivative(activation, h, derivative)
     if masks is not None:
-        gh.mul_(masks)
-    _scale_by_derivative(activation, gh, h, derivative)
-    return z, torch.cat([torch.bmm(X.transpose(1, 2), gh).flatten(1), grad], dim=1)
+        derivative.mul_(masks)
+    torch.mul(X, gz.transpose(1, 2), out=scaled_inputs)
+    grad_hidden = torch.bmm(scaled_inputs.transpose(1, 2), derivative).mul_(W2)
+    return z, torch.cat([grad_hidden.flatten(1), torch.bmm(gz, h_out).flatten(1), gz.sum(2)], dim=1)
