@@ -398,5 +398,5 @@ def aggregate(csv_paths: list[Path | str], out: Path | str) -> None:
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     for column in ("n", "repeat"):
         table[column] = pd.to_numeric(table[column]).astype("Int64")
-    table["model"] = table["model"].fillna("")
+    table["model"] = table["model"].astype("string").fillna("")
     write_csv(out, table[COLUMNS])
