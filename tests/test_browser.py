@@ -1,5 +1,5 @@
-"""The quick run's site in a real browser: every page loads, every chart draws, nothing is
-fetched from any other host, and the console stays clean.
+"""The quick run's site in a real browser, served over HTTP and opened from disk: every page
+loads, every chart draws, nothing is fetched from any other host, and the console stays clean.
 
 Chromium is driven by Playwright from the system's own Chromium (never a downloaded one).
 Under CI (CI=true) this test must run: a missing browser fails it. Elsewhere it skips, saying why.
@@ -126,3 +126,35 @@ def test_every_page_renders_offline(served_site, chromium, tmp_path):
     assert not any(failed.values()), f"charts not drawn: {failed}"
     # The quick run produces every stage, so every page has charts.
     assert all(charts[f"{page}.html"] > 0 for page in PAGES), charts
+
+
+def test_pages_opened_from_disk_draw_every_chart(quick_run, chromium, tmp_path):
+    """The site also works without a server (file://), where browsers refuse fetch()."""
+    from playwright.sync_api import sync_playwright
+
+    site = quick_run.directory / "site"
+    errors: list[str] = []
+    foreign: list[str] = []
+    failed: dict[str, list[str]] = {}
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context.on("request", lambda req: foreign.append(req.url)
+                       if urlsplit(req.url).scheme not in LOCAL_SCHEMES | {"file"} else None)
+            page = context.new_page()
+            page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+                    if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+            for name in PAGES:
+                page.goto((site / f"{name}.html").as_uri(), wait_until="load")
+                page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+                containers = page.locator("div.vega-chart")
+                failed[name] = [containers.nth(i).get_attribute("id") for i in range(containers.count())
+                                if containers.nth(i).locator("svg.marks, canvas.marks").count() == 0]
+                assert containers.count() > 0, name
+        finally:
+            context.close()
+    assert not foreign, f"requests left the disk: {foreign}"
+    assert not errors, f"console errors: {errors}"
+    assert not any(failed.values()), f"charts not drawn: {failed}"

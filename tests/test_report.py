@@ -148,6 +148,7 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
     outputs = {"carbon": tmp_path / "carbon.csv"}
     for name in names:
         outputs[name], outputs[f"{name}_svg"] = tmp_path / f"{name}.json", tmp_path / f"{name}.svg"
+        outputs[f"{name}_script"] = tmp_path / f"{name}.js"
     drawn = figures.draw_family("data", figures.family_inputs("data", sources), outputs, carbon=OFF)
     assert drawn == names
     histograms = pd.concat([pd.read_csv(p).assign(n=tables.n_of(p)) for p in sources["histograms"]])
@@ -157,6 +158,11 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
         (selector,) = [p for p in spec["params"] if p["name"] == "n_choice"]
         assert selector["bind"]["options"] == [9, 12]
         assert outputs[f"{name}_svg"].read_text().lstrip().startswith("<svg")
+        # The same spec as a script registering it by name, for pages opened from disk.
+        script = outputs[f"{name}_script"].read_text()
+        prefix = f'(window.kryptoniteSpecs = window.kryptoniteSpecs || {{}})["{name}"] = '
+        assert script.startswith(prefix)
+        assert json.loads(script.removeprefix(prefix).rstrip().removesuffix(";")) == spec
     (rows,) = json.loads(outputs["data_histograms"].read_text())["datasets"].values()
     assert len(rows) == len(histograms)
     assert {(r["n"], r["feature"], r["family"]) for r in rows} == set(
@@ -223,6 +229,7 @@ def test_the_site_builds_strictly_and_offline(study, tmp_path):
         for name in figures.figure_names(family, sources):
             outputs[name] = docs / "figures" / f"{name}.json"
             outputs[f"{name}_svg"] = docs / "figures" / f"{name}.svg"
+            outputs[f"{name}_script"] = docs / "figures" / f"{name}.js"
         drawn += [str(outputs[n]) for n in figures.draw_family(family, figures.family_inputs(family, sources),
                                                                     outputs, carbon=OFF)]
     render(tmp_path, sources, drawn, study_config())

@@ -363,6 +363,7 @@ def figure_outputs(family):
     for name in names:
         outputs[name] = f"{REPORT_FIGURES}/{name}.json"
         outputs[f"{name}_svg"] = f"{REPORT_FIGURES}/{name}.svg"
+        outputs[f"{name}_script"] = f"{REPORT_FIGURES}/{name}.js"
     return outputs
 
 

@@ -95,7 +95,7 @@ rule render_pages:
 rule build_site:
     input:
         pages=expand(f"{REPORT_DOCS}/{{page}}.md", page=PAGES),
-        figures=figure_files("json") + figure_files("svg") + [f"{REPORT_FIGURES}/rulegraph.svg"],
+        figures=figure_files("json") + figure_files("js") + figure_files("svg") + [f"{REPORT_FIGURES}/rulegraph.svg"],
         assets=[
             f"{REPORT_DOCS}/javascripts/vendor/vega-bundle.js",
             f"{REPORT_DOCS}/javascripts/embed.js",

@@ -1,5 +1,7 @@
-/* Embed every chart of the page: fetch its Vega-Lite spec from this site and render it with
- * the vendored Vega-Embed (window.vegaEmbed). Nothing is loaded from anywhere else.
+/* Embed every chart of the page with the vendored Vega-Embed (window.vegaEmbed). Each chart's
+ * Vega-Lite spec comes from a script beside it (figures/<name>.js) that registers it in
+ * window.kryptoniteSpecs: a script tag, unlike fetch(), also works for pages opened from disk
+ * (file://). Nothing is loaded from anywhere else.
  * MkDocs Material announces each page load on document$; plain pages use DOMContentLoaded. */
 (function () {
   "use strict";
@@ -18,17 +20,12 @@
       return;
     }
     container.dataset.embedded = "pending";
-    var url = new URL(container.dataset.spec, document.baseURI);
-    fetch(url, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error(response.status + " " + response.statusText + " for " + url.pathname);
-        }
-        return response.json();
-      })
-      .then(function (spec) {
-        return window.vegaEmbed(container, spec, options);
-      })
+    var spec = (window.kryptoniteSpecs || {})[container.dataset.name];
+    if (!spec) {
+      fail(container, "its spec (" + container.dataset.spec.replace(/\.json$/, ".js") + ") did not load");
+      return;
+    }
+    window.vegaEmbed(container, spec, options)
       .then(function () {
         container.dataset.embedded = "done";
       })

@@ -465,7 +465,8 @@ def _panel_names(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     parts = frame[list(columns)].astype("string").fillna("")
     if "model" in parts:
         parts["model"] = parts["model"].map(lambda m: _label(m) if m else m)
-    return parts.agg(lambda row: " ".join(v for v in row if v and v.lower() != "nan"), axis=1)
+    # "none" marks a column that does not apply to the row (a rule has no activation)
+    return parts.agg(lambda row: " ".join(v for v in row if v and v.lower() not in ("nan", "none")), axis=1)
 
 
 def boundary_table(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -671,13 +672,26 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict:
         return chart.to_dict()
 
 
-def write_figure(chart: alt.TopLevelMixin, spec_path: Path | str, svg_path: Path | str) -> None:
-    """Write the interactive spec (compact JSON) and its static SVG rendering."""
+def spec_script(name: str, spec_json: str) -> str:
+    """The spec as a script that registers it under ``name`` for the site's embed.js.
+
+    A page loads it with a script tag, which browsers also allow for pages opened from disk
+    (file://), where fetching the JSON file is refused.
+    """
+    return f"(window.kryptoniteSpecs = window.kryptoniteSpecs || {{}})[{json.dumps(name)}] = {spec_json};\n"
+
+
+def write_figure(chart: alt.TopLevelMixin, spec_path: Path | str, svg_path: Path | str,
+                 script_path: Path | str) -> None:
+    """Write the interactive spec (compact JSON, and as a script) and its static SVG rendering."""
     import vl_convert
 
     spec = chart_spec(chart)
+    spec_json = json.dumps(spec, separators=(",", ":"), sort_keys=True, allow_nan=False)
     with atomic_path(spec_path) as tmp:
-        tmp.write_text(json.dumps(spec, separators=(",", ":"), sort_keys=True, allow_nan=False))
+        tmp.write_text(spec_json)
+    with atomic_path(script_path) as tmp:
+        tmp.write_text(spec_script(Path(spec_path).stem, spec_json))
     svg = vl_convert.vegalite_to_svg(spec, vl_version=alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0])
     with atomic_path(svg_path) as tmp:
         tmp.write_text(svg)
@@ -691,17 +705,22 @@ def as_lists(files: Mapping[str, object]) -> dict[str, list[str]]:
 
 def draw_family(family: str, inputs: Mapping[str, object], outputs: Mapping[str, str | Path], *,
                 logs_dir: Path | str = "logs", carbon: dict | None = None) -> list[str]:
-    """Draw every figure of ``family``: ``outputs`` holds ``{name}`` (spec), ``{name}_svg`` and ``carbon``."""
+    """Draw every figure of ``family``.
+
+    ``outputs`` holds ``{name}`` (the spec), ``{name}_svg``, ``{name}_script`` and ``carbon``.
+    """
     from tqdm import tqdm
 
     from kryptonite_n.carbon import carbon_meter
 
     inputs = {**as_lists(inputs), "logs": [str(logs_dir)]}
     names = figure_names(family, inputs)
-    missing = [name for name in names if name not in outputs or f"{name}_svg" not in outputs]
+    missing = [name for name in names
+               if not all(key in outputs for key in (name, f"{name}_svg", f"{name}_script"))]
     if missing:
         raise ValueError(f"no output paths for figure(s) {', '.join(missing)}")
     with carbon_meter(outputs["carbon"], carbon) as meter, meter.measure("report"):
         for name in tqdm(names, desc=f"{family} figures"):
-            write_figure(BY_NAME[name].draw(inputs), outputs[name], outputs[f"{name}_svg"])
+            write_figure(BY_NAME[name].draw(inputs), outputs[name], outputs[f"{name}_svg"],
+                         outputs[f"{name}_script"])
     return names
