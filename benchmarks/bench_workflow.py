@@ -5,7 +5,8 @@ Usage:
     python benchmarks/bench_workflow.py --full             # config/config.yaml (hours)
     python benchmarks/bench_workflow.py --from-logs DIR    # only read DIR/logs of a finished run
 Options: --cores N (default 2), --directory DIR (default: a fresh temporary directory),
---keep (keep the temporary directory).
+--keep (keep the temporary directory), --config KEY=VALUE ... (passed on to Snakemake, e.g.
+``--config 'carbon={enabled: false}'`` for a run without carbon accounting).
 
 Peak memory is reported three ways: the largest single job (max_rss in the benchmark files),
 the largest single process over the run (getrusage of the children, the same measure for
@@ -103,9 +104,11 @@ class TreeSampler(threading.Thread):
             self.finished.wait(self.interval)
 
 
-def run_workflow(directory: Path, configfile: Path, cores: int) -> dict[str, float]:
+def run_workflow(directory: Path, configfile: Path, cores: int, extra_config: list[str]) -> dict[str, float]:
     command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"), "--directory",
                str(directory), "--configfile", str(configfile), "--cores", str(cores)]
+    if extra_config:
+        command += ["--config", *extra_config]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     sampler = TreeSampler(process.pid)
@@ -160,6 +163,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--directory", type=Path, help="working directory (must not hold a run)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary working directory")
+    parser.add_argument("--config", nargs="*", default=[], help="extra Snakemake config items")
     args = parser.parse_args()
     if args.from_logs:
         report("run", args.from_logs, None)
@@ -175,7 +179,7 @@ def main() -> None:
         if (directory / "results").exists():
             raise SystemExit(f"{directory} already holds a run; give an empty --directory")
         try:
-            measured = run_workflow(directory, configfile, args.cores)
+            measured = run_workflow(directory, configfile, args.cores, args.config)
             report(name, directory, measured)
         finally:
             if args.directory is None and not args.keep:
