@@ -76,10 +76,10 @@ rule fit_mlp_activation:
         "logs/network_analysis/n{n}/mlp_{activation}/fit.log",
     benchmark:
         "logs/network_analysis/n{n}/mlp_{activation}/fit.benchmark.tsv"
-    threads: 2
+    threads: 1  # as fit_mlp: see rules/fit.smk
     resources:
-        mem_mb=1500,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../../envs/models.yaml"
     script:

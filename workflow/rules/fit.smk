@@ -24,13 +24,15 @@ for model in MODELS:
             f"logs/models/{model}/n{{n}}/fit.log",
         benchmark:
             f"logs/models/{model}/n{{n}}/fit.benchmark.tsv"
-        threads: 2 if model in ("mlp", "poly_logreg") else 1
-        # About twice the measured peaks: quick run 130-300 MB, seconds; full-size data with ten
-        # repeats, mlp n=45 780 MB and 1.4 s per epoch (at most 1000 epochs, about 25 min),
-        # poly_logreg n=18 510 MB and 9 s per epoch. Refine with bench_workflow.py --from-logs.
+        # One thread: measured in the full run on 2 cores, a two-thread MLP job kept 0.98 cores
+        # busy (its two stacks of repeats contend for the GIL), so two one-thread jobs side by
+        # side use the machine better. Memory and time: about 1.5x and 2x the full run's peaks
+        # (benchmarks/bench_workflow.py --full: mlp 884 MB and 132 s at n = 45, poly_logreg
+        # 504 MB and 32 s at n = 18, every other model under 250 MB and 90 s).
+        threads: 1
         resources:
-            mem_mb=1500 if model in ("mlp", "poly_logreg") else 1000,
-            runtime={"mlp": 60, "poly_logreg": 30}.get(model, 10),
+            mem_mb={"mlp": 1400, "poly_logreg": 800}.get(model, 500),
+            runtime=15 if model == "mlp" else 5,
         conda:
             "../../envs/models.yaml"
         script:
