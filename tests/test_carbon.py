@@ -311,3 +311,22 @@ def test_quick_run_measures_every_compute_job(quick_run):
     measured = table[table["measurement"] != "disabled"]
     assert set(measured["measurement"]) <= MEASURED
     assert (measured["energy_kwh"] > 0).all() and (measured["emissions_kg"] > 0).all()
+
+
+def test_the_cpu_model_comes_from_proc_without_a_probe_process(monkeypatch):
+    """py-cpuinfo's full probe spins a core for a second in a subprocess; /proc/cpuinfo names the CPU."""
+    import cpuinfo
+
+    proc = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in proc.read_text().splitlines()
+             if line.startswith("model name")] if proc.exists() else []
+    if not names:
+        pytest.skip("no CPU model name in /proc/cpuinfo here: py-cpuinfo keeps its full probe")
+    monkeypatch.setattr(cpuinfo, "get_cpu_info", cpuinfo.get_cpu_info)  # undone after the test
+    carbon._read_cpu_model_from_proc()
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"a probe process was started: {args}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    assert cpuinfo.get_cpu_info()["brand_raw"] == names[0]
