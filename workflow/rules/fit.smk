@@ -24,9 +24,9 @@ for model in MODELS:
             f"logs/models/{model}/n{{n}}/fit.log",
         benchmark:
             f"logs/models/{model}/n{{n}}/fit.benchmark.tsv"
-        # One thread: measured in the full run on 2 cores, a two-thread MLP job kept 0.98 cores
-        # busy (its two stacks of repeats contend for the GIL), so two one-thread jobs side by
-        # side use the machine better. Memory and time: about 1.5x and 2x the full run's peaks
+        # One thread: the study has many independent jobs, and one-thread jobs side by side
+        # keep both cores of a laptop busy (an MLP job given more threads trains its repeats
+        # in that many processes). Memory and time: about 1.5x and 2x the full run's peaks
         # (benchmarks/bench_workflow.py --full: mlp 884 MB and 132 s at n = 45, poly_logreg
         # 504 MB and 32 s at n = 18, every other model under 250 MB and 90 s).
         threads: 1

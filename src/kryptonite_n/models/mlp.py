@@ -9,10 +9,11 @@ parameters exactly the gradient of its own mean loss. So training a repeat alone
 others yields the same network (bit for bit on the machine it was built on; see ``_aligned``).
 
 With several threads the repeats are split into that many stacks, each trained by its own
-Python thread with single-threaded torch (torch releases the GIL inside its kernels), so the
-result does not depend on the thread count either. Splitting the operations of one stack
-across threads instead synchronises them some 25 times per mini-batch: with other processes
-competing for the two cores (load 4-5) that made an epoch 5-10 times slower than one thread.
+forked process with single-threaded torch, so the result does not depend on the thread count
+either. Python threads in one process gained only 1.14x on 2 cores (an epoch is hundreds of
+small operations, and the threads contend for the GIL between them); splitting the operations
+of one stack across threads synchronises them some 25 times per mini-batch, which was slower
+still whenever other processes competed for the cores.
 
 Gradients are written out by hand rather than taken by autograd: on a CPU an epoch is
 hundreds of tiny steps whose cost is per-operation overhead and transcendental activations,
@@ -25,8 +26,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import multiprocessing
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -425,7 +427,11 @@ def fit(task) -> list[MLPPredictor]:
     try:
         if len(tasks) == 1:
             return _fit(tasks[0])
-        with ThreadPoolExecutor(len(tasks), thread_name_prefix="mlp") as pool:
+        # fork: the workers start at once, with torch loaded and limited to one thread (so no
+        # thread pool is left half-copied); the tasks and the fitted arrays travel by pickle.
+        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(len(tasks), mp_context=context, initializer=torch.set_num_threads,
+                                 initargs=(1,)) as pool:
             return [predictor for part in pool.map(_fit, tasks) for predictor in part]
     finally:
         torch.set_num_threads(previous_threads)
