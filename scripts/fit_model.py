@@ -2,11 +2,10 @@
 
 from pathlib import Path
 
-from kryptonite_n.carbon import start_tracker
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads):
-    start_tracker(snakemake.params.carbon)  # CodeCarbon starts up while the job imports and loads
+with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon):
+    # Imported once the carbon tracker started, so that its start-up overlaps the import.
     from kryptonite_n.models import fit_model
 
     fit_model(

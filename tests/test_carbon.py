@@ -20,6 +20,7 @@ import yaml
 from kryptonite_n import carbon
 from kryptonite_n.carbon import COLUMNS, CPU_METHODS, aggregate, carbon_meter, read_carbon, start_tracker
 from kryptonite_n.io import DataError
+from kryptonite_n.jobs import job_log
 
 MEASURED = set(CPU_METHODS.values()) | {"PowerMetrics", "Raspberry Pi PMIC"}
 REAL_TRACKER = carbon.offline_tracker
@@ -105,12 +106,12 @@ def test_each_phase_is_measured_offline_by_one_process_tracker(spy, tmp_path, mo
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["carbon", "carbon/job.csv"]
 
 
-def test_a_tracker_started_early_is_the_one_the_meter_uses(spy, tmp_path):
-    start_tracker({"enabled": True, "country": "GBR"})
-    start_tracker({"enabled": True, "country": "GBR"})  # once per job, however often asked
-    _work(0.05)  # the job's own imports and loading, while CodeCarbon starts up
-    with carbon_meter(tmp_path / "job.csv", {"country": "GBR"}, n=9) as meter, meter.measure("data"):
-        _work(0.05)
+def test_the_tracker_the_job_started_is_the_one_the_meter_uses(spy, tmp_path):
+    with job_log(tmp_path / "job.log", carbon={"enabled": True, "country": "GBR"}):
+        start_tracker({"enabled": True, "country": "GBR"})  # once per job, however often asked
+        _work(0.05)  # the job's own imports and loading, while CodeCarbon starts up
+        with carbon_meter(tmp_path / "job.csv", {"country": "GBR"}, n=9) as meter, meter.measure("data"):
+            _work(0.05)
     assert len(spy.trackers) == 1 and spy.calls == {"start_task": 1, "stop_task": 1, "stop": 1}
     assert pd.read_csv(tmp_path / "job.csv")["measurement"].isin(MEASURED).all()
 

@@ -25,11 +25,16 @@ def limit_threads(threads: int) -> None:
 
 
 @contextlib.contextmanager
-def job_log(log_path: Path | str, threads: int = 1) -> Iterator[logging.Logger]:
+def job_log(log_path: Path | str, threads: int = 1,
+            carbon: dict | None = None) -> Iterator[logging.Logger]:
     """Send the job's stderr and logging to its log file; report bad input in one line.
 
     A DataError (bad input) is written to the log and to the console, and the job exits
     with status 1, so Snakemake shows the message and removes the job's outputs.
+
+    With ``carbon`` settings (the config's ``carbon`` section) the job's carbon tracker starts
+    on entry, before the job imports its heavy modules, so that CodeCarbon's start-up overlaps
+    them: import them inside the ``with`` block.
     """
     limit_threads(threads)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +44,10 @@ def job_log(log_path: Path | str, threads: int = 1) -> Iterator[logging.Logger]:
         logging.basicConfig(stream=log, level=logging.INFO, force=True,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
+            if carbon is not None:
+                from kryptonite_n.carbon import start_tracker
+
+                start_tracker(carbon)
             yield logging.getLogger("kryptonite_n")
         except DataError as error:
             print(f"error: {error}", file=log)
