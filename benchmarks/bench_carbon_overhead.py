@@ -3,11 +3,13 @@
 Runs the workflow from scratch in fresh temporary directories with carbon accounting on and
 off (``--config carbon={enabled: ...}``) and prints ``name: value`` lines:
 ``quick_on_s``, ``quick_off_s``, ``quick_overhead_pct`` (and ``full_*`` with ``--full``, which
-also runs config/config.yaml: that takes long). The runs alternate off/on, ``--rounds`` times;
-the medians are compared. Extra ``--config KEY=VALUE`` items are passed on to Snakemake (for
+also runs config/config.yaml: that takes long). Each round runs the pair once, the order
+alternating from round to round (``--first`` says which goes first in round one) so that a
+machine that drifts does not favour one side; the medians are compared, and every run's time
+is printed too (``{name}_runs``). Extra ``--config KEY=VALUE`` items are passed on to Snakemake (for
 example to disable a model): they join the carbon item in one ``--config`` list.
 
-    .venv/bin/python benchmarks/bench_carbon_overhead.py [--full] [--rounds 1] [--config ...]
+    .venv/bin/python benchmarks/bench_carbon_overhead.py [--full] [--rounds 1] [--first off] [--config ...]
 """
 
 from __future__ import annotations
@@ -55,13 +57,19 @@ def run_workflow(configfile: Path, enabled: bool, extra_config: list[str], cores
     return seconds, table
 
 
-def bench(name: str, rounds: int, extra_config: list[str], cores: int, keep: bool) -> None:
-    on, off, table = [], [], None
-    for _ in range(rounds):
-        off.append(run_workflow(CONFIGS[name], False, extra_config, cores, keep)[0])
-        seconds, table = run_workflow(CONFIGS[name], True, extra_config, cores, keep)
-        on.append(seconds)
-    on_s, off_s = statistics.median(on), statistics.median(off)
+def bench(name: str, rounds: int, first_on: bool, extra_config: list[str], cores: int,
+          keep: bool) -> None:
+    times: dict[bool, list[float]] = {True: [], False: []}
+    runs, table = [], None
+    for round_ in range(rounds):
+        on_first = first_on == (round_ % 2 == 0)
+        for enabled in (on_first, not on_first):
+            seconds, carbon_table = run_workflow(CONFIGS[name], enabled, extra_config, cores, keep)
+            times[enabled].append(seconds)
+            runs.append(f"{'on' if enabled else 'off'} {seconds:.1f}")
+            table = carbon_table if enabled else table
+    on_s, off_s = statistics.median(times[True]), statistics.median(times[False])
+    print(f"{name}_runs: {', '.join(runs)}")
     print(f"{name}_on_s: {on_s:.1f}")
     print(f"{name}_off_s: {off_s:.1f}")
     print(f"{name}_overhead_pct: {100 * (on_s - off_s) / off_s:.1f}")
@@ -76,13 +84,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also benchmark config/config.yaml (long)")
     parser.add_argument("--rounds", type=int, default=1, help="off/on pairs per config (medians)")
+    parser.add_argument("--first", choices=["off", "on"], default="off",
+                        help="which run of the pair goes first in round one")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the run directories")
     parser.add_argument("--config", nargs="*", default=[], help="extra Snakemake config items")
     args = parser.parse_args()
     warm_up()
     for name in ["quick", "full"] if args.full else ["quick"]:
-        bench(name, args.rounds, args.config, args.cores, args.keep)
+        bench(name, args.rounds, args.first == "on", args.config, args.cores, args.keep)
 
 
 if __name__ == "__main__":
