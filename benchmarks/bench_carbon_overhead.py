@@ -6,10 +6,13 @@ off (``--config carbon={enabled: ...}``) and prints ``name: value`` lines:
 also runs config/config.yaml: that takes long). Each round runs the pair once, the order
 alternating from round to round (``--first`` says which goes first in round one) so that a
 machine that drifts does not favour one side; the medians are compared, and every run's time
-is printed too (``{name}_runs``). Extra ``--config KEY=VALUE`` items are passed on to Snakemake (for
+is printed too (``{name}_runs``). A shared machine can drift by more than the accounting costs;
+``--side-by-side`` then runs the two at the same time on half the cores each, so that both
+see the same machine. Extra ``--config KEY=VALUE`` items are passed on to Snakemake (for
 example to disable a model): they join the carbon item in one ``--config`` list.
 
-    .venv/bin/python benchmarks/bench_carbon_overhead.py [--full] [--rounds 1] [--first off] [--config ...]
+    .venv/bin/python benchmarks/bench_carbon_overhead.py [--full | --configs quick full] [--rounds 1]
+        [--first off] [--side-by-side] [--config ...]
 """
 
 from __future__ import annotations
@@ -36,35 +39,47 @@ def warm_up() -> None:
                    check=True)
 
 
-def run_workflow(configfile: Path, enabled: bool, extra_config: list[str], cores: int,
-                 keep: bool) -> tuple[float, pd.DataFrame | None]:
-    """Wall seconds of one run from scratch, and its carbon table when accounting was on."""
-    directory = Path(tempfile.mkdtemp(prefix=f"bench-carbon-{'on' if enabled else 'off'}-"))
-    command = [
-        SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"), "--directory", str(directory),
-        "--configfile", str(configfile), "--cores", str(cores),
-        "--config", f"carbon={{enabled: {str(enabled).lower()}}}", *extra_config,
-    ]
-    start = time.perf_counter()
-    # From inside the run directory, so that no profile of the caller's directory is picked up.
-    result = subprocess.run(command, capture_output=True, text=True, cwd=directory)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"workflow failed in {directory}:\n{result.stderr[-3000:]}")
-    table = pd.read_csv(directory / "results" / "carbon.csv") if enabled else None
-    if not keep:
-        shutil.rmtree(directory)
-    return seconds, table
+class Run:
+    """One workflow run from scratch, in a fresh temporary directory, started at once."""
+
+    def __init__(self, configfile: Path, enabled: bool, extra_config: list[str], cores: int):
+        self.enabled = enabled
+        self.directory = Path(tempfile.mkdtemp(prefix=f"bench-carbon-{'on' if enabled else 'off'}-"))
+        command = [
+            SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"),
+            "--directory", str(self.directory), "--configfile", str(configfile), "--cores", str(cores),
+            "--config", f"carbon={{enabled: {str(enabled).lower()}}}", *extra_config,
+        ]
+        self.start = time.perf_counter()
+        # From inside the run directory, so that no profile of the caller's directory is picked up.
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        text=True, cwd=self.directory)
+
+    def wait(self, keep: bool) -> tuple[float, pd.DataFrame | None]:
+        """Wall seconds of the run, and its carbon table when accounting was on."""
+        _, stderr = self.process.communicate()
+        seconds = time.perf_counter() - self.start
+        if self.process.returncode != 0:
+            sys.exit(f"workflow failed in {self.directory}:\n{stderr[-3000:]}")
+        table = pd.read_csv(self.directory / "results" / "carbon.csv") if self.enabled else None
+        if not keep:
+            shutil.rmtree(self.directory)
+        return seconds, table
 
 
-def bench(name: str, rounds: int, first_on: bool, extra_config: list[str], cores: int,
-          keep: bool) -> None:
+def bench(name: str, rounds: int, first_on: bool, side_by_side: bool, extra_config: list[str],
+          cores: int, keep: bool) -> None:
     times: dict[bool, list[float]] = {True: [], False: []}
     runs, table = [], None
     for round_ in range(rounds):
         on_first = first_on == (round_ % 2 == 0)
-        for enabled in (on_first, not on_first):
-            seconds, carbon_table = run_workflow(CONFIGS[name], enabled, extra_config, cores, keep)
+        order = (on_first, not on_first)
+        if side_by_side:
+            started = [Run(CONFIGS[name], enabled, extra_config, cores // 2) for enabled in order]
+            results = [run.wait(keep) for run in started]
+        else:
+            results = [Run(CONFIGS[name], enabled, extra_config, cores).wait(keep) for enabled in order]
+        for enabled, (seconds, carbon_table) in zip(order, results, strict=True):
             times[enabled].append(seconds)
             runs.append(f"{'on' if enabled else 'off'} {seconds:.1f}")
             table = carbon_table if enabled else table
@@ -83,16 +98,21 @@ def bench(name: str, rounds: int, first_on: bool, extra_config: list[str], cores
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also benchmark config/config.yaml (long)")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS),
+                        help="the configs to benchmark (default: quick, and full with --full)")
     parser.add_argument("--rounds", type=int, default=1, help="off/on pairs per config (medians)")
     parser.add_argument("--first", choices=["off", "on"], default="off",
                         help="which run of the pair goes first in round one")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="run on and off at the same time, half the cores each")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the run directories")
     parser.add_argument("--config", nargs="*", default=[], help="extra Snakemake config items")
     args = parser.parse_args()
     warm_up()
-    for name in ["quick", "full"] if args.full else ["quick"]:
-        bench(name, args.rounds, args.first == "on", args.config, args.cores, args.keep)
+    for name in args.configs or (["quick", "full"] if args.full else ["quick"]):
+        bench(name, args.rounds, args.first == "on", args.side_by_side, args.config, args.cores,
+              args.keep)
 
 
 if __name__ == "__main__":
