@@ -21,8 +21,8 @@ the CPU), and the rest is hidden:
   against the job's own imports); the tracker is then built and its hardware probed in a
   background thread, which imports nothing, while the job goes on. A job that calls
   ``start_tracker`` first thing (``jobs.job_log(..., carbon=...)`` does, before the job's heavy
-  imports) hides the start-up behind them; otherwise it starts when the meter opens. The first phase waits for what is left, so that
-  every phase is measured from its very start;
+  imports) hides the start-up behind them; otherwise it starts when the meter opens. The
+  first phase waits for what is left, so that every phase is measured from its very start;
 * phases are CodeCarbon tasks (``start_task``/``stop_task``) of that one tracker, which is
   stopped exactly once when the meter closes; the periodic scheduler is never started;
 * CodeCarbon writes nothing itself: no output methods (no ``emissions.csv``), no API, no lock
