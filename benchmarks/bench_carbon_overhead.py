@@ -50,17 +50,21 @@ class Run:
             "--directory", str(self.directory), "--configfile", str(configfile), "--cores", str(cores),
             "--config", f"carbon={{enabled: {str(enabled).lower()}}}", *extra_config,
         ]
+        # Snakemake's log goes to a file: a pipe nobody reads while the other run is awaited
+        # fills up and stalls the run writing to it.
+        self.log = self.directory / "snakemake.log"
         self.start = time.perf_counter()
         # From inside the run directory, so that no profile of the caller's directory is picked up.
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True, cwd=self.directory)
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                            cwd=self.directory)
 
     def wait(self, keep: bool) -> tuple[float, pd.DataFrame | None]:
         """Wall seconds of the run, and its carbon table when accounting was on."""
-        _, stderr = self.process.communicate()
+        self.process.wait()
         seconds = time.perf_counter() - self.start
         if self.process.returncode != 0:
-            sys.exit(f"workflow failed in {self.directory}:\n{stderr[-3000:]}")
+            sys.exit(f"workflow failed in {self.directory}:\n{self.log.read_text()[-3000:]}")
         table = pd.read_csv(self.directory / "results" / "carbon.csv") if self.enabled else None
         if not keep:
             shutil.rmtree(self.directory)
