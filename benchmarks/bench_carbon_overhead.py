@@ -79,7 +79,7 @@ def bench(name: str, rounds: int, first_on: bool, side_by_side: bool, extra_conf
         on_first = first_on == (round_ % 2 == 0)
         order = (on_first, not on_first)
         if side_by_side:
-            started = [Run(CONFIGS[name], enabled, extra_config, cores // 2) for enabled in order]
+            started = [Run(CONFIGS[name], enabled, extra_config, max(1, cores // 2)) for enabled in order]
             results = [run.wait(keep) for run in started]
         else:
             results = [Run(CONFIGS[name], enabled, extra_config, cores).wait(keep) for enabled in order]
