@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: install system-deps report quick-report test lint clean test-cluster
+.PHONY: install system-deps report quick-report test lint clean test-cluster config-docs
 
 $(INSTALLED): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ quick-report: install system-deps
 
 lint: install
 	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/snakefmt --check workflow
 	$(BIN)/snakemake --lint
 
 test: install system-deps lint
@@ -43,6 +44,10 @@ test: install system-deps lint
 # installs slurm-wlm and munge), through profiles/slurm; its numbers must equal a local run's.
 test-cluster: install
 	bash .ci/test-cluster.sh
+
+# config/README.md lists every configuration key; it is made from the schema (a test checks it).
+config-docs: install
+	$(BIN)/python -m kryptonite_n.config > config/README.md
 
 clean:
 	rm -rf results logs site .snakemake docs/generated

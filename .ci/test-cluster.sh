@@ -30,7 +30,7 @@ echo "== local reference run"
 echo "== the same run through SLURM"
 # This test cluster has no accounting database (so no sacct and no accounts): poll squeue,
 # submit without an account, and check often since quick jobs take seconds.
-"$snakemake" "${targets[@]}" "${common[@]}" --directory "$work/cluster" --profile "$repo/profiles/slurm" \
+"$snakemake" "${targets[@]}" "${common[@]}" --directory "$work/cluster" --workflow-profile "$repo/profiles/slurm" \
   --slurm-status-command squeue --slurm-no-account --slurm-init-seconds-before-status-checks 2 \
   --latency-wait 5 --quiet rules
 

@@ -1,8 +1,9 @@
 """Gather the per-n network analysis tables."""
 
+from kryptonite_n.io import concat_csv
 from kryptonite_n.jobs import job_log
-from kryptonite_n.network import LAYER_COLUMNS, ROBUSTNESS_COLUMNS, aggregate
+from kryptonite_n.nets.inspection import LAYER_COLUMNS, ROBUSTNESS_COLUMNS
 
 with job_log(snakemake.log[0], snakemake.threads):
-    aggregate(list(snakemake.input.layers), snakemake.output.layers, LAYER_COLUMNS)
-    aggregate(list(snakemake.input.robustness), snakemake.output.robustness, ROBUSTNESS_COLUMNS)
+    concat_csv(list(snakemake.input.layers), snakemake.output.layers, LAYER_COLUMNS)
+    concat_csv(list(snakemake.input.robustness), snakemake.output.robustness, ROBUSTNESS_COLUMNS)

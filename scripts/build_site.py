@@ -1,9 +1,13 @@
-"""Build the report site with `mkdocs build --strict`."""
+"""Build the site with mkdocs from this run's pages, figures and assets."""
 
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon):
-    # Imported once the carbon tracker started, so that its start-up overlaps the import.
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+):
     from kryptonite_n.report.site import build_site
 
     build_site(
@@ -11,6 +15,4 @@ with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon
         snakemake.params.docs,
         [*snakemake.input.pages, *snakemake.input.figures, *snakemake.input.assets],
         dict(snakemake.output.items()),
-        report_carbon=list(snakemake.input.carbon),
-        carbon=snakemake.params.carbon,
     )

@@ -4,8 +4,4 @@ from kryptonite_n.jobs import job_log
 from kryptonite_n.summary import collect_support
 
 with job_log(snakemake.log[0], snakemake.threads):
-    collect_support(
-        list(snakemake.input.metrics),
-        dict(zip(snakemake.params.dimensions, snakemake.input.truths, strict=True)),
-        snakemake.output.support,
-    )
+    collect_support(list(snakemake.input.metrics), list(snakemake.input.truths), snakemake.output.support)

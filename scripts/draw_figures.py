@@ -1,8 +1,13 @@
-"""Draw one family of report figures: a Vega-Lite spec and a static SVG per figure."""
+"""Draw one family of report figures: Vega-Lite specs (JSON and script) and static SVGs."""
 
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon):
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
     from kryptonite_n.report.figures import draw_family
 
@@ -11,5 +16,4 @@ with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon
         dict(snakemake.input.items()),
         dict(snakemake.output.items()),
         logs_dir=snakemake.params.logs,
-        carbon=snakemake.params.carbon,
     )

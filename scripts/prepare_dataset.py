@@ -1,9 +1,14 @@
-"""Generate the Kryptonite-n dataset, or read and validate the published one."""
+"""Generate one n's dataset, or read and validate the published files."""
 
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon):
-    # Imported once the carbon tracker started, so that its start-up overlaps the import.
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+    n=int(snakemake.wildcards.n),
+):
     from kryptonite_n.data import prepare_dataset
 
     prepare_dataset(
@@ -12,5 +17,4 @@ with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon
         seed=snakemake.params.seed,
         data_dir=snakemake.params.data_dir,
         generator=snakemake.params.generator,
-        carbon=snakemake.params.carbon,
     )

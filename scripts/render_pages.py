@@ -1,8 +1,13 @@
-"""Render the report's Markdown pages; record the run's configuration and draw its rule graph."""
+"""Render the report's Markdown pages from the results; record the config and the rule graph."""
 
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon):
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
     from kryptonite_n.report.pages import render_pages
 
@@ -13,5 +18,4 @@ with job_log(snakemake.log[0], snakemake.threads, carbon=snakemake.params.carbon
         snakemake.params.config,
         logs_dir=snakemake.params.logs,
         snakemake_command=snakemake.params.snakemake,
-        carbon=snakemake.params.carbon,
     )

@@ -6,7 +6,7 @@ from kryptonite_n.summary import summarise_models
 with job_log(snakemake.log[0], snakemake.threads):
     summarise_models(
         list(snakemake.input.tables),
-        dict(zip(snakemake.params.dimensions, snakemake.input.truths, strict=True)),
-        snakemake.params.skipped,
+        list(snakemake.input.truths),
+        snakemake.params.study,
         snakemake.output.summary,
     )

@@ -18,7 +18,15 @@ import pytest
 import yaml
 
 from kryptonite_n import carbon
-from kryptonite_n.carbon import COLUMNS, CPU_METHODS, aggregate, carbon_meter, read_carbon, start_tracker
+from kryptonite_n.carbon import (
+    COLUMNS,
+    CPU_METHODS,
+    aggregate,
+    carbon_meter,
+    grid_intensity,
+    phase,
+    read_carbon,
+)
 from kryptonite_n.io import DataError
 from kryptonite_n.jobs import job_log
 
@@ -65,8 +73,8 @@ class Spy:
 
 @pytest.fixture(autouse=True)
 def no_started_tracker(monkeypatch):
-    """No test inherits a tracker another test started early."""
-    monkeypatch.setattr(carbon, "_started", None)
+    """No test inherits the meter of a job another test left open."""
+    monkeypatch.setattr(carbon, "_job_meter", None)
 
 
 @pytest.fixture
@@ -106,29 +114,41 @@ def test_each_phase_is_measured_offline_by_one_process_tracker(spy, tmp_path, mo
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["carbon", "carbon/job.csv"]
 
 
-def test_the_tracker_the_job_started_is_the_one_the_meter_uses(spy, tmp_path):
-    with job_log(tmp_path / "job.log", carbon={"enabled": True, "country": "GBR"}):
-        start_tracker({"enabled": True, "country": "GBR"})  # once per job, however often asked
+def test_the_job_wrapper_owns_the_meter_and_library_phases_measure_into_it(spy, tmp_path):
+    with job_log(tmp_path / "job.log", carbon={"enabled": True, "country": "GBR"},
+                 carbon_csv=tmp_path / "job.csv", model="mlp", n=9):
         _work(0.05)  # the job's own imports and loading, while CodeCarbon starts up
-        with carbon_meter(tmp_path / "job.csv", {"country": "GBR"}, n=9) as meter, meter.measure("data"):
+        with phase("train"):
             _work(0.05)
-    assert len(spy.trackers) == 1 and spy.calls == {"start_task": 1, "stop_task": 1, "stop": 1}
-    assert pd.read_csv(tmp_path / "job.csv")["measurement"].isin(MEASURED).all()
+        with phase("inference"):
+            _work(0.02)
+    assert len(spy.trackers) == 1 and spy.calls == {"start_task": 2, "stop_task": 2, "stop": 1}
+    rows = pd.read_csv(tmp_path / "job.csv")
+    assert rows["stage"].tolist() == ["train", "inference"]
+    assert rows["measurement"].isin(MEASURED).all() and (rows["energy_kwh"] > 0).all()
+    assert rows["model"].tolist() == ["mlp", "mlp"] and rows["n"].tolist() == [9, 9]
 
 
-@pytest.mark.parametrize("settings", [{"enabled": False}, {"country": "FRA"}])
-def test_a_tracker_started_early_for_other_settings_is_stopped_and_not_used(settings, spy, tmp_path):
-    start_tracker({"country": "GBR"})
-    with carbon_meter(tmp_path / "job.csv", settings) as meter, meter.measure("data"):
-        pass
-    assert spy.calls["stop"] == len(spy.trackers) and spy.trackers[0]._country_iso_code == "GBR"
-    assert len(spy.trackers) == (1 if settings == {"enabled": False} else 2)
-    assert pd.read_csv(tmp_path / "job.csv")["country"].tolist() == [settings.get("country", "GBR")]
+def test_phases_outside_a_metered_job_measure_nothing(spy, tmp_path):
+    with job_log(tmp_path / "job.log"), phase("train"):
+        _work(0.01)
+    assert spy.trackers == [] and list(tmp_path.iterdir()) == [tmp_path / "job.log"]
 
 
-def test_disabled_accounting_starts_nothing_early(spy):
-    start_tracker({"enabled": False})
-    assert carbon._started is None and spy.trackers == []
+def test_disabled_accounting_in_a_job_records_phases_unmeasured(spy, tmp_path):
+    with job_log(tmp_path / "job.log", carbon={"enabled": False, "country": "GBR"},
+                 carbon_csv=tmp_path / "job.csv", n=9), phase("data"):
+        _work(0.01)
+    assert spy.trackers == []
+    rows = pd.read_csv(tmp_path / "job.csv")
+    assert rows["measurement"].tolist() == ["disabled"] and rows["energy_kwh"].isna().all()
+
+
+def test_a_job_that_fails_on_bad_input_writes_no_carbon_csv(spy, tmp_path):
+    with pytest.raises(SystemExit), job_log(tmp_path / "job.log", carbon={"enabled": True},
+                                            carbon_csv=tmp_path / "job.csv"), phase("data"):
+        raise DataError("bad.npy: broken")
+    assert not (tmp_path / "job.csv").exists() and spy.calls["stop"] == 1
 
 
 def test_tracker_is_stopped_once_when_the_job_fails(spy, tmp_path):
@@ -265,6 +285,25 @@ def test_aggregate_keeps_every_job_row_in_order(tmp_path):
     sums = table.groupby(["stage", "model"], dropna=False)["energy_kwh"].sum(min_count=1)
     assert math.isclose(sums[("inference", "mlp")], 2e-6)
     assert "9.0" not in (tmp_path / "carbon.csv").read_text()
+
+
+def test_aggregate_prices_the_measured_energy_on_the_chosen_grid(tmp_path):
+    row = {**dict.fromkeys(COLUMNS), "stage": "train", "model": "mlp", "n": 9, "duration_s": 1.0,
+           "energy_kwh": 2e-3, "emissions_kg": 1.0, "country": "GBR", "measurement": "RAPL"}
+    pd.DataFrame([row]).to_csv(tmp_path / "job.csv", index=False)
+    for country in ("GBR", "FRA"):
+        aggregate([tmp_path / "job.csv"], tmp_path / f"{country}.csv", country=country)
+    gbr, fra = (pd.read_csv(tmp_path / f"{c}.csv").iloc[0] for c in ("GBR", "FRA"))
+    assert gbr["country"] == "GBR" and fra["country"] == "FRA"
+    assert gbr["emissions_kg"] == pytest.approx(2e-3 * grid_intensity("GBR"))
+    assert fra["emissions_kg"] == pytest.approx(2e-3 * grid_intensity("FRA"))
+    # France's grid is mostly nuclear: far less CO2 per kWh than Britain's.
+    assert 0 < fra["emissions_kg"] < gbr["emissions_kg"] / 2
+
+
+def test_an_unknown_country_is_refused_by_name(tmp_path):
+    with pytest.raises(DataError, match=r"carbon\.country='XXX'"):
+        grid_intensity("XXX")
 
 
 def test_aggregate_of_no_jobs_is_an_empty_table(tmp_path):

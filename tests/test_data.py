@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from kryptonite_n.data import (
+    DATASET_KEYS,
     GeneratorSettings,
-    dataset_files,
     default_flip_rate,
     generate,
+    load_dataset,
     load_split,
     make_split,
     prepare_dataset,
@@ -20,6 +21,7 @@ from kryptonite_n.data import (
 )
 from kryptonite_n.explore import feature_table, infer_family, residuals
 from kryptonite_n.io import DataError
+from kryptonite_n.paths import dataset_files
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +112,8 @@ def test_generated_and_published_files_go_through_the_same_reader(published, sma
     assert np.array_equal(data.X, small_dataset.X) and np.array_equal(data.y, small_dataset.y)
     assert data.hidden_y is None and data.truth is None
     out = folder / "written"
-    write_dataset(small_dataset, dataset_files(out, 9))
-    again = read_published(out, 9)
+    write_dataset(small_dataset, dataset_files(out, 9, DATASET_KEYS))
+    again = load_dataset(dataset_files(out, 9, DATASET_KEYS), 9)
     assert np.array_equal(again.hidden_y, small_dataset.hidden_y)
     assert again.truth["informative"] == small_dataset.truth["informative"]
 
@@ -135,10 +137,9 @@ def test_generated_and_published_files_go_through_the_same_reader(published, sma
 def test_bad_input_is_named_and_nothing_is_written(published, small_dataset, damage, message):
     folder, files = published
     damage(files, small_dataset)
-    outputs = {**dataset_files(folder / "out", 9), "carbon": folder / "out" / "carbon.csv"}
+    outputs = dataset_files(folder / "out", 9, DATASET_KEYS)
     with pytest.raises(DataError, match=message) as caught:
-        prepare_dataset(9, outputs, seed=1, data_dir=str(folder), generator=None,
-                        carbon={"enabled": False, "country": "GBR"})
+        prepare_dataset(9, outputs, seed=1, data_dir=str(folder), generator=None)
     assert str(folder) in str(caught.value)
     assert not (folder / "out").exists() or not any((folder / "out").iterdir())
 

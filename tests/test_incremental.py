@@ -130,3 +130,23 @@ def test_changing_one_models_code_reruns_only_that_models_jobs(copied_tree):
     after = planned(run, "--config", "dimensions=[9]", "--", *targets)
     assert {job.rule for job in after.values()} == {f"fit_{edited}"}
     assert fit_job(after, edited, 9) is not None and fit_job(after, other, 9) is None
+
+
+# The report's rules: they read the whole configuration (render_pages records it).
+REPORT_RULES = {"render_pages", "build_site", "aggregate_report_carbon"}
+
+
+def test_a_new_carbon_country_reprices_the_energy_and_redraws_the_report_only(quick_run):
+    jobs = planned(quick_run, "--config", "carbon={country: FRA}")
+    rules = {job.rule for job in jobs.values()}
+    assert "aggregate_carbon" in rules
+    # The carbon table changes, so what draws from it does; no job computes anything else.
+    assert rules <= {"aggregate_carbon", "draw_carbon_figures", "draw_runtime_figures"} | REPORT_RULES, rules
+
+
+def test_turning_carbon_accounting_off_reruns_no_computation(quick_run):
+    jobs = planned(quick_run, "--config", "carbon={enabled: false}")
+    rules = {job.rule for job in jobs.values()}
+    assert not {rule for rule in rules if rule.startswith(("fit_", "attack_", "analyse_", "map_", "prepare_d",
+                                                           "explore_", "split_"))}, rules
+    assert rules <= REPORT_RULES, rules

@@ -12,6 +12,7 @@ import torch
 from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split
 from kryptonite_n.io import write_npz
 from kryptonite_n.models import FitTask, load_predictor, mlp
+from kryptonite_n.nets import perceptron, training
 
 FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 SEED = 5
@@ -38,7 +39,7 @@ def make_task(dataset, repeats: list[int], settings: dict, splits: list[Split] |
                    repeats=repeats, settings=settings, seed=SEED, threads=1)
 
 
-def validation_loss(predictor: mlp.MLPPredictor, X: np.ndarray, y: np.ndarray) -> float:
+def validation_loss(predictor: perceptron.MLPPredictor, X: np.ndarray, y: np.ndarray) -> float:
     with torch.no_grad():
         logits = predictor.logit(torch.from_numpy(X).double())
     return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y).double()))
@@ -140,39 +141,40 @@ def test_saved_arrays_load_to_the_same_predictor(dataset, tmp_path):
     assert np.array_equal(loaded.predict(dataset.hidden_X), predictor.predict(dataset.hidden_X))
     X = torch.from_numpy(dataset.hidden_X[:20])
     assert torch.equal(loaded.logit(X), predictor.logit(X))
-    assert [(name, w.shape) for name, w in mlp.layers(loaded)] == [("hidden", (N, 72)), ("output", (72, 1))]
+    shapes = [(name, w.shape) for name, w in perceptron.layers(loaded)]
+    assert shapes == [("hidden", (N, 72)), ("output", (72, 1))]
 
 
-@pytest.mark.parametrize("activation", mlp.ACTIVATIONS)
+@pytest.mark.parametrize("activation", perceptron.ACTIVATIONS)
 def test_hand_written_gradient_matches_autograd(activation):
     torch.manual_seed(0)
     R, B, n, H = 3, 10, 5, 7
-    layout = mlp._Layout(n, H)
+    layout = training._Layout(n, H)
     theta = torch.randn(R, n * H + 2 * H + 1, dtype=torch.float64)
     X, y = torch.randn(R, B, n, dtype=torch.float64), (torch.rand(R, B) > 0.5).double()
     with_ones = torch.cat([X, torch.ones(R, B, 1, dtype=torch.float64)], dim=2)
     weight = torch.rand(R, B, dtype=torch.float64)
     masks = (torch.rand(R, B, H) > 0.2).double() / 0.8
-    logits, grad = mlp._gradient(activation, layout, theta.clone(), with_ones, y, weight, masks)
+    logits, grad = training._gradient(activation, layout, theta.clone(), with_ones, y, weight, masks)
 
     leaf = theta.clone().requires_grad_(True)
     W1, b1, W2, b2 = layout.views(leaf)
-    z = ((mlp.activate(activation, torch.baddbmm(b1, X, W1)) * masks) * W2).sum(-1) + b2
+    z = ((perceptron.activate(activation, torch.baddbmm(b1, X, W1)) * masks) * W2).sum(-1) + b2
     loss = (torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="none") * weight).sum()
     loss.backward()
     torch.testing.assert_close(logits, z.detach())
     torch.testing.assert_close(grad, leaf.grad)
 
 
-@pytest.mark.parametrize("activation", mlp.ACTIVATIONS)
+@pytest.mark.parametrize("activation", perceptron.ACTIVATIONS)
 def test_fast_activations_match_torch(activation):
     a = torch.linspace(-8, 8, 2001)
     reference = {"elu": torch.nn.functional.elu, "tanh": torch.tanh, "relu": torch.relu,
                  "sigmoid": torch.sigmoid}[activation](a)
-    torch.testing.assert_close(mlp.activate(activation, a), reference, atol=3e-7, rtol=0)
+    torch.testing.assert_close(perceptron.activate(activation, a), reference, atol=3e-7, rtol=0)
     for derivative in (None, torch.empty_like(a)):
-        fast = mlp.activate_(activation, a.clone(), torch.empty_like(a), derivative)
-        assert torch.equal(fast, mlp.activate(activation, a))
+        fast = training.activate_(activation, a.clone(), torch.empty_like(a), derivative)
+        assert torch.equal(fast, perceptron.activate(activation, a))
     if activation == "elu":
         torch.testing.assert_close(derivative, torch.where(a > 0, 1.0, torch.exp(a)))
 
@@ -182,7 +184,7 @@ def test_optimizer_matches_torch_optim_and_skips_inactive_repeats(kind):
     torch.manual_seed(1)
     theta = torch.randn(3, 11)
     reference = theta.clone().requires_grad_(True)
-    ours = mlp._Optimizer(kind, 0.05, 0.9, tuple(theta.shape))
+    ours = training._Optimizer(kind, 0.05, 0.9, tuple(theta.shape))
     theirs = (torch.optim.SGD([reference], lr=0.05, momentum=0.9) if kind == "sgd"
               else torch.optim.Adam([reference], lr=0.05))
     for _ in range(5):
@@ -199,10 +201,10 @@ def test_optimizer_matches_torch_optim_and_skips_inactive_repeats(kind):
 def test_dropout_draws_each_unit_with_probability_p():
     rng = np.random.default_rng(3)
     size, p = 200_000, 0.07
-    dropped = mlp.dropped_positions(rng, size, p)
+    dropped = training.dropped_positions(rng, size, p)
     assert np.all(np.diff(dropped) > 0) and dropped[0] >= 0 and dropped[-1] < size
     assert abs(len(dropped) - p * size) < 5 * np.sqrt(size * p * (1 - p))
-    assert len(mlp.dropped_positions(rng, size, 0.0)) == 0
+    assert len(training.dropped_positions(rng, size, 0.0)) == 0
 
 
 def test_bad_settings_are_named(dataset):

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
-from kryptonite_n import network
+from kryptonite_n import boundary, paths
 from kryptonite_n.data import GeneratorSettings, generate, make_split, write_dataset
-from kryptonite_n.models.mlp import MLPPredictor
+from kryptonite_n.io import DataError
 from kryptonite_n.models.xor_oracle import ParityRule
+from kryptonite_n.nets import inspection
+from kryptonite_n.nets.perceptron import MLPPredictor
 
 
 def random_mlp(n: int, hidden: int, activation: str, seed: int = 0, scale: float = 1.0) -> MLPPredictor:
@@ -34,7 +36,7 @@ def test_matrix_statistics_of_a_known_spectrum():
     U, _ = np.linalg.qr(rng.normal(size=(5, 3)))
     V, _ = np.linalg.qr(rng.normal(size=(3, 3)))
     W = U @ np.diag([3.0, 2.0, 0.5]) @ V.T
-    stats = network.matrix_statistics(W)
+    stats = inspection.matrix_statistics(W)
     assert (stats["rows"], stats["columns"]) == (5, 3)
     assert stats["sigma_max"] == pytest.approx(3.0) and stats["sigma_min"] == pytest.approx(0.5)
     assert stats["condition"] == pytest.approx(6.0)
@@ -42,13 +44,13 @@ def test_matrix_statistics_of_a_known_spectrum():
 
 
 def test_a_column_has_one_singular_value_its_norm():
-    stats = network.matrix_statistics(np.array([[3.0], [4.0]]))
+    stats = inspection.matrix_statistics(np.array([[3.0], [4.0]]))
     assert stats["sigma_max"] == stats["sigma_min"] == pytest.approx(5.0) == stats["frobenius"]
     assert stats["condition"] == pytest.approx(1.0)
 
 
 def test_rank_deficient_matrix_is_ill_conditioned():
-    assert network.matrix_statistics(np.array([[1.0, 2.0], [2.0, 4.0]]))["condition"] > 1e12
+    assert inspection.matrix_statistics(np.array([[1.0, 2.0], [2.0, 4.0]]))["condition"] > 1e12
 
 
 # ---------------------------------------------------------------------------- gradients
@@ -58,7 +60,7 @@ def test_rank_deficient_matrix_is_ill_conditioned():
 def test_per_example_gradients_follow_the_models_own_forward_pass(rows, activation):
     X, y = rows
     predictor = random_mlp(6, 8, activation)
-    grads = network.per_example_gradients(predictor, X[:20], y[:20])
+    grads = inspection.per_example_gradients(predictor, X[:20], y[:20])
     with torch.no_grad():
         z = predictor.logit(torch.from_numpy(X[:20]))
     residual = torch.sigmoid(z) - torch.from_numpy(y[:20].astype(np.float32))
@@ -78,7 +80,7 @@ def test_relu_zeroes_gradients_and_dead_units_never_move(rows):
     X, y = rows
     predictor = random_mlp(6, 10, "relu")
     predictor.b1[:3] = -100.0  # three hidden units never fire on these inputs
-    shares = network.zero_gradient_shares(predictor, X, y, chunk=128)
+    shares = inspection.zero_gradient_shares(predictor, X, y, chunk=128)
     hidden_parameters = 6 * 10 + 10
     assert shares["hidden"]["dead_share"] >= 3 * 7 / hidden_parameters - 1e-12
     assert shares["hidden"]["zero_grad_share"] > shares["hidden"]["dead_share"]
@@ -87,17 +89,17 @@ def test_relu_zeroes_gradients_and_dead_units_never_move(rows):
 
 def test_elu_keeps_gradients_and_saturated_tanh_loses_them(rows):
     X, y = rows
-    elu = network.zero_gradient_shares(random_mlp(6, 10, "elu"), X, y)
+    elu = inspection.zero_gradient_shares(random_mlp(6, 10, "elu"), X, y)
     assert elu["hidden"]["zero_grad_share"] == 0 and elu["output"]["zero_grad_share"] == 0
-    calm = network.zero_gradient_shares(random_mlp(6, 10, "tanh", scale=0.3), X, y)
-    saturated = network.zero_gradient_shares(random_mlp(6, 10, "tanh", scale=30.0), X, y)
+    calm = inspection.zero_gradient_shares(random_mlp(6, 10, "tanh", scale=0.3), X, y)
+    saturated = inspection.zero_gradient_shares(random_mlp(6, 10, "tanh", scale=30.0), X, y)
     assert calm["hidden"]["zero_grad_share"] == 0
     assert saturated["hidden"]["zero_grad_share"] > 0.5
 
 
 def test_analyse_mlp_reports_both_layers(rows):
     X, y = rows
-    table = network.analyse_mlp(random_mlp(6, 8, "tanh"), X, y)
+    table = inspection.analyse_mlp(random_mlp(6, 8, "tanh"), X, y)
     assert table.layer.tolist() == ["hidden", "output"]
     assert table[["rows", "columns"]].values.tolist() == [[6, 8], [8, 1]]
     assert table.test_acc.nunique() == 1 and 0 <= table.test_acc.iloc[0] <= 1
@@ -108,7 +110,7 @@ def test_analyse_mlp_reports_both_layers(rows):
 
 def test_boundary_slice_moves_only_two_features():
     anchor = np.array([0.1, 0.9, 1.05, -0.02], dtype=np.float32)
-    points, X = network.boundary_slice(anchor, 0, 2, size=7)
+    points, X = boundary.boundary_slice(anchor, 0, 2, size=7)
     assert X.shape == (49, 4) and len(points) == 49
     assert np.all(X[:, [1, 3]] == anchor[[1, 3]])
     assert X[:, 0].min() == pytest.approx(-0.25) and X[:, 2].max() == pytest.approx(1.25)
@@ -116,13 +118,13 @@ def test_boundary_slice_moves_only_two_features():
 
 
 def test_probability_of_a_rule_is_its_label_and_of_a_network_its_sigmoid():
-    _, X = network.boundary_slice(np.array([0.0, 1.0, 0.0]), 0, 2, size=9)
+    _, X = boundary.boundary_slice(np.array([0.0, 1.0, 0.0]), 0, 2, size=9)
     rule = ParityRule([0, 2], np.array([0.5, 0.5]))
-    assert np.array_equal(network.probability(rule, X), rule.predict(X).astype(float))
+    assert np.array_equal(boundary.probability(rule, X), rule.predict(X).astype(float))
     net = random_mlp(3, 4, "elu")
     with torch.no_grad():
         expected = torch.sigmoid(net.logit(torch.from_numpy(X.astype(np.float32)))).numpy()
-    assert np.allclose(network.probability(net, X), expected, atol=1e-6)
+    assert np.allclose(boundary.probability(net, X), expected, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------- files
@@ -148,74 +150,70 @@ def study(tmp_path_factory):
     return folder, splits, features, data
 
 
+DATA_KEYS = ("X", "y", "hidden_X", "truth")
 SETTINGS = {"hidden_units": 8, "optimizer": "adam", "lr": 0.05, "batch_size": 64, "max_epochs": 30,
             "patience": 30, "dropout": 0.0, "activation": "elu", "momentum": 0.9}
+
+
+def fit_variant(study, folder, activation: str, settings: dict = SETTINGS) -> list[str]:
+    """The n = 6 network retrained with ``activation``, as the workflow does: the fit driver."""
+    from kryptonite_n.models.driver import fit_model
+
+    data_folder, splits, features, _ = study
+    outputs = {key: [str(folder / f"{activation}{r}.{key}") for r in (0, 1)]
+               for key in ("model", "metrics", "test_predictions", "hidden_predictions", "history")}
+    fit_model("mlp", 6, data_files=paths.dataset_files(data_folder, 6, DATA_KEYS),
+              split_files=splits, features_csv=features,
+              outputs={**outputs, "table": str(folder / f"{activation}.csv")},
+              settings={**settings, "activation": activation}, seed=5, repeats=[0, 1])
+    return outputs["model"]
 
 
 def test_activation_variants_share_everything_but_the_activation(study, tmp_path):
     from kryptonite_n.data import load_split
     from kryptonite_n.models import FitTask, load_predictor, mlp
 
-    folder, splits, features, data = study
-    outputs = {"model": [str(tmp_path / f"{a}{r}.npz") for a in "ab" for r in (0, 1)],
-               "metrics": [str(tmp_path / f"{a}{r}.json") for a in "ab" for r in (0, 1)]}
-    for index, activation in enumerate(["elu", "relu"]):
-        network.fit_activation_variant(
-            6, activation, data_folder=folder, split_files=splits, features_csv=features,
-            outputs={"model": outputs["model"][2 * index:2 * index + 2],
-                     "metrics": outputs["metrics"][2 * index:2 * index + 2],
-                     "carbon": str(tmp_path / f"carbon{activation}.csv")},
-            settings=SETTINGS, seed=5, repeats=[0, 1], carbon={"enabled": False})
+    _, splits, _, data = study
+    files = {activation: fit_variant(study, tmp_path, activation) for activation in ("elu", "relu")}
     # The variant with the fitted activation is the fit itself: same seeds, same settings.
     task = FitTask(n=6, X=data.X, y=data.y, splits=[load_split(p) for p in splits], repeats=[0, 1],
                    settings=SETTINGS, seed=5)
     reference = mlp.fit(task)
     for r in (0, 1):
-        elu = load_predictor("mlp", outputs["model"][r])
+        elu = load_predictor("mlp", files["elu"][r])
         assert np.allclose(elu.W1, reference[r].W1) and elu.activation == "elu"
-        assert load_predictor("mlp", outputs["model"][2 + r]).activation == "relu"
-    carbon = pd.read_csv(tmp_path / "carbonrelu.csv")
-    assert carbon.model.tolist() == ["mlp_relu"] and carbon.stage.tolist() == ["train"]
+        relu = load_predictor("mlp", files["relu"][r])
+        assert relu.activation == "relu" and not np.allclose(relu.W1, elu.W1)
 
 
 def test_analyse_networks_and_boundary_write_their_tables(study, tmp_path):
     folder, splits, features, data = study
-    model_files = {}
-    for activation in ("elu", "relu"):
-        model_files[activation] = [str(tmp_path / f"{activation}{r}.npz") for r in (0, 1)]
-        network.fit_activation_variant(
-            6, activation, data_folder=folder, split_files=splits, features_csv=features,
-            outputs={"model": model_files[activation], "metrics": [str(tmp_path / f"{activation}{r}.json")
-                                                                   for r in (0, 1)],
-                     "carbon": str(tmp_path / "c.csv")},
-            settings=SETTINGS, seed=5, repeats=[0, 1], carbon={"enabled": False})
-    out = {"layers": tmp_path / "layers.csv", "robustness": tmp_path / "robustness.csv",
-           "carbon": tmp_path / "carbon.csv"}
+    data_files = paths.dataset_files(folder, 6, DATA_KEYS)
+    model_files = {activation: fit_variant(study, tmp_path, activation) for activation in ("elu", "relu")}
+    out = {"layers": tmp_path / "layers.csv", "robustness": tmp_path / "robustness.csv"}
     attack_settings = {"points": 50, "pgd_restarts": 1, "pgd_steps": 5, "noise_draws": 2}
     robustness = {"eps": [0, 0.1], "scopes": ["irrelevant"], "methods": ["fgsm", "pgd"]}
-    network.analyse_networks(6, model_files=model_files, split_files=splits, data_folder=folder,
-                             features_csv=features, outputs=out, attack_settings=attack_settings,
-                             robustness=robustness, seed=5, repeats=[0, 1], carbon={"enabled": False})
+    inspection.analyse_networks(6, model="mlp", model_files=model_files, split_files=splits,
+                                data_files=data_files, features_csv=features, outputs=out,
+                                attack_settings=attack_settings, robustness=robustness, seed=5,
+                                repeats=[0, 1])
     layers = pd.read_csv(out["layers"])
-    assert list(layers.columns) == network.LAYER_COLUMNS
+    assert list(layers.columns) == inspection.LAYER_COLUMNS
     assert len(layers) == 2 * 2 * 2  # activations x repeats x layers
     assert (layers[layers.activation == "relu"].zero_grad_share.min()
             > layers[layers.activation == "elu"].zero_grad_share.max())
     robustness = pd.read_csv(out["robustness"])
-    assert list(robustness.columns) == network.ROBUSTNESS_COLUMNS
+    assert list(robustness.columns) == inspection.ROBUSTNESS_COLUMNS
     assert set(robustness.attack) == {"fgsm", "pgd"} and set(robustness.scope) == {"irrelevant"}
     at_zero = robustness[robustness.eps == 0]
     assert np.allclose(at_zero.robust_acc, at_zero.clean_acc)
-    assert pd.read_csv(out["carbon"]).stage.tolist() == ["attack"]
 
-    boundary = tmp_path / "boundary.csv"
+    table_path = tmp_path / "boundary.csv"
     entries = [{"model": "mlp", "activation": a, "file": model_files[a][0]} for a in model_files]
-    network.map_decision_boundary(6, entries=entries, split_file=splits[0], repeat=0, data_folder=folder,
-                                  features_csv=features,
-                                  outputs={"table": boundary, "carbon": tmp_path / "bc.csv"},
-                                  grid=11, carbon={"enabled": False})
-    table = pd.read_csv(boundary)
-    assert list(table.columns) == network.BOUNDARY_COLUMNS
+    boundary.map_decision_boundary(6, entries=entries, split_file=splits[0], repeat=0, data_files=data_files,
+                                   features_csv=features, outputs={"table": table_path}, grid=11)
+    table = pd.read_csv(table_path)
+    assert list(table.columns) == boundary.BOUNDARY_COLUMNS
     assert len(table) == 2 * 11 * 11
     assert table.probability.between(0, 1).all()
     informative = sorted(data.truth["informative"])
@@ -224,18 +222,14 @@ def test_analyse_networks_and_boundary_write_their_tables(study, tmp_path):
 
 def test_a_network_file_with_the_wrong_activation_is_refused(study, tmp_path):
     folder, splits, features, _ = study
-    files = [str(tmp_path / f"m{r}.npz") for r in (0, 1)]
-    network.fit_activation_variant(
-        6, "tanh", data_folder=folder, split_files=splits, features_csv=features,
-        outputs={"model": files, "metrics": [str(tmp_path / f"m{r}.json") for r in (0, 1)],
-                 "carbon": str(tmp_path / "c.csv")},
-        settings={**SETTINGS, "max_epochs": 2}, seed=5, repeats=[0, 1], carbon={"enabled": False})
-    with pytest.raises(network.DataError, match="a tanh network, expected relu"):
-        network.analyse_networks(6, model_files={"relu": files}, split_files=splits, data_folder=folder,
-                                 features_csv=features, outputs={k: tmp_path / f"{k}.csv" for k in
-                                                                 ("layers", "robustness", "carbon")},
-                                 attack_settings={}, robustness={"eps": [0], "methods": ["uniform"]},
-                                 seed=5, repeats=[0, 1], carbon={"enabled": False})
+    files = fit_variant(study, tmp_path, "tanh", {**SETTINGS, "max_epochs": 2})
+    with pytest.raises(DataError, match="a tanh network, expected relu"):
+        inspection.analyse_networks(6, model="mlp", model_files={"relu": files}, split_files=splits,
+                                    data_files=paths.dataset_files(folder, 6, DATA_KEYS),
+                                    features_csv=features,
+                                    outputs={k: tmp_path / f"{k}.csv" for k in ("layers", "robustness")},
+                                    attack_settings={}, robustness={"eps": [0], "methods": ["uniform"]},
+                                    seed=5, repeats=[0, 1])
 
 
 # ---------------------------------------------------------------------------- the quick study
@@ -245,7 +239,7 @@ def test_a_network_file_with_the_wrong_activation_is_refused(study, tmp_path):
 def test_quick_run_analyses_the_networks(quick_run):
     results = quick_run.directory / "results"
     layers = pd.read_csv(results / "network_analysis.csv")
-    assert list(layers.columns) == network.LAYER_COLUMNS
+    assert list(layers.columns) == inspection.LAYER_COLUMNS
     assert set(layers.n) == {9} and set(layers.activation) == {"relu", "tanh", "elu"}
     assert len(layers) == 3 * 2 * 2  # activations x repeats x layers
     robustness = pd.read_csv(results / "activation_robustness.csv")

@@ -14,9 +14,10 @@ from conftest import REPO, WorkflowRun
 from dryrun import planned
 
 from kryptonite_n.config import prepare_config
-from kryptonite_n.data import TARGETS, GeneratorSettings, dataset_files, generate, write_dataset
+from kryptonite_n.data import DATASET_KEYS, TARGETS, GeneratorSettings, generate, write_dataset
 from kryptonite_n.explore import explore_dataset
 from kryptonite_n.io import DataError
+from kryptonite_n.paths import dataset_files
 from kryptonite_n.report import figures, pages, site, tables
 from kryptonite_n.summary import summarise
 
@@ -32,9 +33,9 @@ def study(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report-study")
     for n in (9, 12):
         folder = root / "results" / "data" / f"n{n}"
-        write_dataset(generate(n, 5, GeneratorSettings(rows_per_feature=150, hidden_rows=200)),
-                      dataset_files(folder, n))
-        explore_dataset(folder, n, {name: folder / f"{name}.csv"
+        files = dataset_files(folder, n, DATASET_KEYS)
+        write_dataset(generate(n, 5, GeneratorSettings(rows_per_feature=150, hidden_rows=200)), files)
+        explore_dataset(files, n, {name: folder / f"{name}.csv"
                                     for name in ("features", "histograms", "correlation", "pca")},
                         histogram_bins=30, pca_points=300, seed=1)
     return root
@@ -145,11 +146,11 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
     sources = data_sources(study)
     names = figures.figure_names("data", sources)
     assert names == ["data_histograms", "data_correlation", "data_pca", "data_xor_slice"]
-    outputs = {"carbon": tmp_path / "carbon.csv"}
+    outputs = {}
     for name in names:
         outputs[name], outputs[f"{name}_svg"] = tmp_path / f"{name}.json", tmp_path / f"{name}.svg"
         outputs[f"{name}_script"] = tmp_path / f"{name}.js"
-    drawn = figures.draw_family("data", figures.family_inputs("data", sources), outputs, carbon=OFF)
+    drawn = figures.draw_family("data", figures.family_inputs("data", sources), outputs)
     assert drawn == names
     histograms = pd.concat([pd.read_csv(p).assign(n=tables.n_of(p)) for p in sources["histograms"]])
     for name in names:
@@ -167,7 +168,6 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
     assert len(rows) == len(histograms)
     assert {(r["n"], r["feature"], r["family"]) for r in rows} == set(
         zip(histograms["n"], histograms["feature"], histograms["family"], strict=True))
-    assert pd.read_csv(outputs["carbon"])["stage"].tolist() == ["report"]
 
 
 def test_a_family_without_its_stage_draws_nothing():
@@ -194,10 +194,9 @@ def test_decision_boundaries_need_a_probability(tmp_path):
 def render(root: Path, sources: dict[str, list[str]], figure_paths: list[str],
            config: dict) -> dict[str, Path]:
     docs = root / "docs"
-    outputs = {page: docs / f"{page}.md" for page in pages.PAGES} | {
-        "config": root / "config.yaml", "carbon": root / "carbon" / "render.csv"}
+    outputs = {page: docs / f"{page}.md" for page in pages.PAGES} | {"config": root / "config.yaml"}
     pages.render_pages(TEMPLATES, {**sources, "figures": figure_paths}, outputs, config,
-                       logs_dir=root / "logs", carbon=OFF)
+                       logs_dir=root / "logs")
     return outputs
 
 
@@ -225,23 +224,20 @@ def test_the_site_builds_strictly_and_offline(study, tmp_path):
     docs = tmp_path / "docs"
     drawn = []
     for family in ("data", "models"):
-        outputs = {"carbon": tmp_path / "carbon" / f"{family}.csv"}
+        outputs = {}
         for name in figures.figure_names(family, sources):
             outputs[name] = docs / "figures" / f"{name}.json"
             outputs[f"{name}_svg"] = docs / "figures" / f"{name}.svg"
             outputs[f"{name}_script"] = docs / "figures" / f"{name}.js"
         drawn += [str(outputs[n]) for n in figures.draw_family(family, figures.family_inputs(family, sources),
-                                                                    outputs, carbon=OFF)]
+                                                                    outputs)]
     render(tmp_path, sources, drawn, study_config())
     site.prepare_assets(STATIC, {"bundle": docs / site.BUNDLE, "embed": docs / "javascripts" / "embed.js",
-                                 "style": docs / "stylesheets" / "report.css",
-                                 "carbon": tmp_path / "carbon" / "assets.csv"}, carbon=OFF)
-    outputs = {"site": tmp_path / "site", "config": tmp_path / "mkdocs.yml",
-               "carbon": tmp_path / "carbon" / "site.csv", "report_carbon": tmp_path / "report.csv"}
+                                 "style": docs / "stylesheets" / "report.css"})
+    outputs = {"site": tmp_path / "site", "config": tmp_path / "mkdocs.yml"}
     (docs / "figures" / "stale.json").write_text("{}")  # left by an earlier run: not shipped
     documents = [p for p in docs.rglob("*") if p.is_file() and p.name != "stale.json"]
-    site.build_site(REPO / "mkdocs.yml", docs, documents, outputs,
-                    report_carbon=[tmp_path / "carbon" / "data.csv"], carbon=OFF)
+    site.build_site(REPO / "mkdocs.yml", docs, documents, outputs)
     assert not (tmp_path / "site" / "figures" / "stale.json").exists()
     built = {p.name for p in (tmp_path / "site").glob("*.html")}
     assert {f"{page}.html" for page in pages.PAGES} <= built
@@ -255,7 +251,6 @@ def test_the_site_builds_strictly_and_offline(study, tmp_path):
             assert not re.match(r"(https?:)?//", url), (page, url)
         assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
     assert 'vegaEmbed' in (tmp_path / "site" / site.BUNDLE).read_text()
-    assert pd.read_csv(outputs["report_carbon"])["stage"].tolist() == ["report", "report"]
     assert str((tmp_path / "site").resolve()) in outputs["config"].read_text()
 
 

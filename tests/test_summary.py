@@ -17,7 +17,6 @@ from kryptonite_n.summary import (
     choose_models,
     collect_support,
     features_of,
-    monomial_count,
     skipped_models,
     summarise,
     summarise_models,
@@ -67,8 +66,8 @@ def study(tmp_path):
 
 def test_summary_aggregates_repeats(study):
     root, tables, truths, frames = study
-    skipped = [{"model": "poly_logreg", "n": 12, "note": "not run: too many monomials"}]
-    summarise_models(tables, truths, skipped, root / "summary.csv")
+    config = prepare_config({"dimensions": [9, 12], "models": {"poly_logreg": {"dimensions": [9]}}})
+    summarise_models(tables, truths.values(), config, root / "summary.csv")
     table = pd.read_csv(root / "summary.csv", keep_default_na=False, na_values=[""])
     assert list(table.columns) == SUMMARY_COLUMNS
     # Rows follow the study's model order, then n; the skipped pair gets a row with a note.
@@ -96,7 +95,7 @@ def test_summary_aggregates_repeats(study):
     assert bool(rows.loc[("mlp", 12), "meets_target"]) is False  # 0.91 < 0.925
     skipped_row = rows.loc[("poly_logreg", 12)]
     assert skipped_row["repeats"] == 0 and math.isnan(skipped_row["test_acc_mean"])
-    assert skipped_row["note"] == "not run: too many monomials"
+    assert skipped_row["note"].startswith("not run: n=12 is outside models.poly_logreg.dimensions")
 
 
 def test_bayes_is_empty_without_flip_rate_or_oracle(study):
@@ -149,8 +148,8 @@ def test_hidden_choice_refuses_an_n_without_models(study):
 
 def test_support_table(tmp_path):
     truths = {9: tmp_path / "t9.json", 12: tmp_path / "t12.json"}
-    write_json(truths[9], {"informative": [1, 2, 4, 5, 6, 8]})
-    write_json(truths[12], {"informative": None})
+    write_json(truths[9], {"n": 9, "informative": [1, 2, 4, 5, 6, 8]})
+    write_json(truths[12], {"n": 12, "informative": None})
     records = [
         {"model": "xor_oracle", "n": 9, "repeat": 0, "details": {"features": [8, 1, 2, 4, 5, 6]}},
         {"model": "parity_gf2", "n": 9, "repeat": 1, "details": {"features": [1, 2, 4], "flip": 0}},
@@ -162,7 +161,7 @@ def test_support_table(tmp_path):
     for i, record in enumerate(records):
         files.append(tmp_path / f"m{i}.json")
         write_json(files[-1], record)
-    collect_support(files, truths, tmp_path / "support.csv")
+    collect_support(files, truths.values(), tmp_path / "support.csv")
     table = pd.read_csv(tmp_path / "support.csv", dtype={"features": str, "equals_truth": str},
                         keep_default_na=False)
     assert table.to_dict("records") == [
@@ -191,7 +190,6 @@ def test_skipped_models_name_the_pairs_left_out():
     skipped = {(row["model"], row["n"]): row["note"] for row in skipped_models(config)}
     assert set(skipped) == {("poly_logreg", 12), ("poly_logreg", 24), ("mock_baseline", 24)}
     count = sum(math.comb(24, d) for d in range(5, 8))
-    assert monomial_count(24, 5, 7) == count
     # 523,204 terms exceed max_monomials (100,000 by default): the note says why it was left out.
     assert skipped[("poly_logreg", 24)].startswith("not run: monomial count explodes")
     assert f"{count:,}" in skipped[("poly_logreg", 24)]

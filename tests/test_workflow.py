@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from conftest import REPO, WorkflowRun
 
-from kryptonite_n.data import GeneratorSettings, dataset_files, generate
+from kryptonite_n.data import GeneratorSettings, generate
+from kryptonite_n.paths import dataset_files
 
 pytestmark = pytest.mark.workflow
 

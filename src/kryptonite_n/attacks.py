@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from kryptonite_n.carbon import carbon_meter
+from kryptonite_n.carbon import phase
 from kryptonite_n.data import load_dataset, load_split
+from kryptonite_n.explore import read_informative
 from kryptonite_n.io import DataError, write_csv
 
 log = logging.getLogger(__name__)
@@ -413,24 +415,21 @@ def informative_features(truth: dict | None, features_csv: Path | str) -> list[i
     """The true informative set when the data was generated, else the inferred one."""
     if truth and truth.get("informative") is not None:
         return [int(j) for j in truth["informative"]]
-    table = pd.read_csv(features_csv)
-    if not {"feature", "informative"} <= set(table.columns):
-        raise DataError(f"{features_csv}: needs columns 'feature' and 'informative'")
-    return table.loc[table["informative"].astype(bool), "feature"].astype(int).tolist()
+    return read_informative(features_csv)
 
 
 def attack_model(model: str, n: int, *, model_files: list[str], split_files: list[str],
-                 data_folder: Path | str, features_csv: Path | str, outputs: dict[str, str],
-                 settings: dict[str, Any], seed: int, repeats: list[int], carbon: dict | None = None,
+                 data_files: Mapping[str, Path | str], features_csv: Path | str, outputs: Mapping[str, str],
+                 settings: dict[str, Any], seed: int, repeats: list[int],
                  chunk_rows: int | None = None) -> None:
-    """Attack every repeat of one fitted (model, n); write one table and the job's carbon CSV."""
+    """Attack every repeat of one fitted (model, n); write one table."""
     from kryptonite_n.models import load_predictor
 
     attack_settings = AttackSettings.from_config(settings)
-    dataset = load_dataset(data_folder, n)
+    dataset = load_dataset(data_files, n)
     informative = informative_features(dataset.truth, features_csv)
     tables = []
-    with carbon_meter(outputs["carbon"], carbon, model=model, n=n) as meter, meter.measure("attack"):
+    with phase("attack"):
         for repeat, model_file, split_file in tqdm(list(zip(repeats, model_files, split_files, strict=True)),
                                                    desc=f"attack {model} n={n}"):
             predictor = load_predictor(model, model_file)
@@ -443,10 +442,3 @@ def attack_model(model: str, n: int, *, model_files: list[str], split_files: lis
                      time.perf_counter() - started)
             tables.append(table.assign(model=model, n=n, repeat=repeat))
     write_csv(outputs["table"], pd.concat(tables, ignore_index=True)[COLUMNS])
-
-
-def aggregate(csv_paths: list[Path | str], out: Path | str) -> None:
-    """Concatenate the per-(model, n) attack tables."""
-    frames = [pd.read_csv(path) for path in csv_paths]
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    write_csv(out, table[COLUMNS])

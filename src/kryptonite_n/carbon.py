@@ -354,33 +354,8 @@ class Meter:
                  *self.tracker.timings.values())
 
 
-#: The tracker ``start_tracker`` started for this process's job, until a meter takes it.
-_started: _Tracker | None = None
-_started_lock = threading.Lock()
-
-
-def start_tracker(settings: CarbonSettings | dict | None) -> None:
-    """Start this job's tracker now, in the background, for its ``carbon_meter`` to use.
-
-    Call it first thing in a job script, before the job's heavy imports (torch, altair...):
-    CodeCarbon's slow start-up then overlaps them. Without it the meter starts its own.
-    """
-    global _started
-    settings = CarbonSettings.of(settings)
-    with _started_lock:
-        if settings.enabled and _started is None:
-            _started = _Tracker(settings.country)
-
-
-def _take_started(settings: CarbonSettings) -> _Tracker | None:
-    """The tracker ``start_tracker`` started, if it is the one these settings ask for."""
-    global _started
-    with _started_lock:
-        tracker, _started = _started, None
-    if tracker is not None and not (settings.enabled and tracker.country == settings.country):
-        tracker.stop()
-        return None
-    return tracker
+#: The meter of the job running in this process (``jobs.job_log`` opens it), if any.
+_job_meter: Meter | None = None
 
 
 @contextlib.contextmanager
@@ -388,21 +363,36 @@ def carbon_meter(csv_path: Path | str, settings: CarbonSettings | dict | None = 
                  **labels) -> Iterator[Meter]:
     """Measure a job with one tracker; on success write its rows to ``csv_path`` (atomically).
 
-    Open it as early as possible in the job (or call ``start_tracker`` earlier still): the
+    While it is open, ``phase`` measures into it. Open it as early as possible in the job: the
     tracker gets ready while the job works, and the first phase waits for what is left.
     """
+    global _job_meter
     settings = CarbonSettings.of(settings)
-    tracker = _take_started(settings)
-    if tracker is None and settings.enabled:
-        tracker = _Tracker(settings.country)
+    tracker = _Tracker(settings.country) if settings.enabled else None
     meter = Meter(settings, {"model": "", "n": None, "repeat": None, **labels}, tracker=tracker)
+    previous, _job_meter = _job_meter, meter
     try:
         yield meter
     finally:
+        _job_meter = previous
         if tracker is not None:
             tracker.stop()
     meter.finish()
     write_csv(csv_path, pd.DataFrame(meter.rows, columns=COLUMNS))
+
+
+@contextlib.contextmanager
+def phase(stage: str, **labels) -> Iterator[None]:
+    """Measure one phase of the running job; outside a metered job, do nothing.
+
+    Library code marks its phases with this and never handles carbon settings: the job
+    wrapper (``jobs.job_log``) owns the meter, so accounting choices never reach the science.
+    """
+    if _job_meter is None:
+        yield
+        return
+    with _job_meter.measure(stage, **labels):
+        yield
 
 
 def read_carbon(path: Path | str) -> pd.DataFrame:
@@ -420,11 +410,33 @@ def read_carbon(path: Path | str) -> pd.DataFrame:
     return table[COLUMNS]
 
 
-def aggregate(csv_paths: list[Path | str], out: Path | str) -> None:
-    """Concatenate per-job carbon CSVs into one table, in the order given."""
+def grid_intensity(country: str) -> float:
+    """kg CO2eq per kWh of ``country``'s grid, from CodeCarbon's own offline table."""
+    from codecarbon.core.emissions import Emissions
+    from codecarbon.core.units import Energy
+    from codecarbon.external.geography import GeoMetadata
+    from codecarbon.input import DataSource
+
+    source = DataSource()
+    # CodeCarbon would fall back to the world average, silently but for a log line.
+    if country not in source.get_global_energy_mix_data():
+        raise DataError(f"carbon.country={country!r}: CodeCarbon has no energy mix for this country")
+    return float(Emissions(source).get_country_emissions(Energy.from_energy(1.0),
+                                                         GeoMetadata(country_iso_code=country)))
+
+
+def aggregate(csv_paths: list[Path | str], out: Path | str, country: str | None = None) -> None:
+    """Concatenate per-job carbon CSVs into one table, in the order given.
+
+    With ``country``, emissions are those of the energy measured on that country's grid: jobs
+    record energy, and the grid is chosen here, so a new country reruns only this step.
+    """
     frames = [frame for frame in map(read_carbon, csv_paths) if not frame.empty]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     for column in ("n", "repeat"):
         table[column] = pd.to_numeric(table[column]).astype("Int64")
     table["model"] = table["model"].astype("string").fillna("")
+    if country is not None:
+        table["country"] = country
+        table["emissions_kg"] = pd.to_numeric(table["energy_kwh"]) * grid_intensity(country)
     write_csv(out, table[COLUMNS])

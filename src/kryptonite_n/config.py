@@ -16,6 +16,8 @@ import jsonschema
 import yaml
 
 from kryptonite_n.io import DataError
+from kryptonite_n.models import MODELS, specs
+from kryptonite_n.models import spec as spec_of
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -127,6 +129,14 @@ def prepare_config(config: Mapping[str, Any], schema_path: Path | str = SCHEMA_P
     split = prepared["split"]
     if abs(split["train"] + split["validation"] + split["test"] - 1.0) > 1e-9:
         raise DataError(f"invalid config at 'split': fractions must sum to 1, got {split}")
+    attacks = prepared["attacks"]
+    if attacks["models"] is None:
+        attacks["models"] = [spec.name for spec in specs() if spec.attackable]
+    for model in attacks["models"]:
+        if model not in MODELS or not spec_of(model).attackable:
+            attackable = [spec.name for spec in specs() if spec.attackable]
+            raise DataError(f"invalid config at 'attacks.models': {model!r} is not a model that can be "
+                            f"attacked; expected some of {attackable}")
     return prepared
 
 
@@ -152,3 +162,43 @@ def model_dimensions(config: Mapping[str, Any], model: str) -> list[int]:
         return []
     allowed = section.get("dimensions")
     return [n for n in config["dimensions"] if allowed is None or n in allowed]
+
+
+def _rows(schema: dict, root: dict, prefix: str) -> list[tuple[str, str, str, str]]:
+    schema = _resolve(schema, root)
+    rows = []
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        resolved = _resolve(sub, root)
+        kind = "/".join(_types(resolved)) or "object"
+        default = yaml.safe_dump(resolved["default"], default_flow_style=True, width=10_000).strip() \
+            .removesuffix("...").strip() if "default" in resolved else ""
+        description = " ".join(str(resolved.get("description", "")).split())
+        rows.append((key, kind, default, description))
+        if resolved.get("properties") and name != "by_n":
+            rows += _rows(resolved, root, f"{key}.")
+    return rows
+
+
+def config_reference(schema_path: Path | str = SCHEMA_PATH) -> str:
+    """config/README.md: every key of the schema with its type, default and description."""
+    schema = load_schema(schema_path)
+    lines = [
+        "# Configuration keys",
+        "",
+        "Generated from `workflow/schemas/config.schema.yaml` by `make config-docs`"
+        " (`python -m kryptonite_n.config`); a test keeps the two equal.",
+        "`config.yaml` is the full study, `quick.yaml` a tiny run for tests and CI;",
+        "any key can be overridden with `--config key=value` or another `--configfile`.",
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for key, kind, default, description in _rows(schema, schema, ""):
+        cells = [f"`{key}`", kind, f"`{default}`" if default else "", description.replace("|", "\\|")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(config_reference(), end="")

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from kryptonite_n import paths
+from kryptonite_n.carbon import phase
 from kryptonite_n.io import DataError, write_json, write_npy
 
 FAMILIES = ("uniform", "laplace", "gaussian")
@@ -119,7 +122,7 @@ def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Da
         "flip_rate": flip_rate,
         "flipped_rows": int(flips.sum()),
         "scales": dict(settings.scales),
-        "hidden_labels_file": f"hidden-kryptonite-{n}-y.npy",
+        "hidden_labels_file": paths.HIDDEN_LABELS.format(n=n),
         "settings": asdict(settings),
         "source": "generated",
     }
@@ -129,16 +132,8 @@ def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Da
 # --------------------------------------------------------------------------- files
 
 
-def dataset_files(folder: Path | str, n: int) -> dict[str, Path]:
-    """The published file names of one n inside ``folder``."""
-    folder = Path(folder)
-    return {
-        "X": folder / f"kryptonite-{n}-X.npy",
-        "y": folder / f"kryptonite-{n}-y.npy",
-        "hidden_X": folder / f"hidden-kryptonite-{n}-X.npy",
-        "hidden_y": folder / f"hidden-kryptonite-{n}-y.npy",
-        "truth": folder / "truth.json",
-    }
+#: The files of one dataset, by key (names in ``paths.DATASET``).
+DATASET_KEYS = ("X", "y", "hidden_X", "hidden_y", "truth")
 
 
 def _load_npy(path: Path) -> np.ndarray:
@@ -180,24 +175,40 @@ def _check_labels(path: Path, y: np.ndarray, rows: int, x_path: Path) -> np.ndar
     return y.astype(np.int64)
 
 
-def read_published(folder: Path | str, n: int) -> Dataset:
-    """Read and validate the published files of one n; raise DataError naming the bad file."""
-    files = dataset_files(folder, n)
+def read_dataset(files: Mapping[str, Path | str], n: int) -> Dataset:
+    """Read and validate exactly the files named (``X``, ``y``, ``hidden_X``; ``hidden_y`` and
+    ``truth`` when given); raise DataError naming the bad file."""
+    files = {key: Path(path) for key, path in files.items() if key in DATASET_KEYS}
     X = _check_features(files["X"], _load_npy(files["X"]), n)
     y = _check_labels(files["y"], _load_npy(files["y"]), X.shape[0], files["X"])
     hidden_X = _check_features(files["hidden_X"], _load_npy(files["hidden_X"]), n)
     hidden_y = None
-    if files["hidden_y"].exists():
+    if "hidden_y" in files:
         hidden_y = _check_labels(files["hidden_y"], _load_npy(files["hidden_y"]),
                                  hidden_X.shape[0], files["hidden_X"])
-    truth = json.loads(files["truth"].read_text()) if files["truth"].exists() else None
-    if truth is not None and truth.get("hidden_labels_file") is None:
-        hidden_y = None  # published data: no true hidden labels, whatever lies beside it
+    truth = json.loads(files["truth"].read_text()) if "truth" in files else None
     return Dataset(X=X, y=y, hidden_X=hidden_X, hidden_y=hidden_y, truth=truth)
 
 
+def read_published(folder: Path | str, n: int) -> Dataset:
+    """Read and validate the published files of one n in ``folder``."""
+    return read_dataset(paths.dataset_files(folder, n), n)
+
+
+def read_truths(paths_: Iterable[Path | str]) -> dict[int, dict]:
+    """n -> the truth.json written beside each dataset, in order of n."""
+    truths = {}
+    for path in paths_:
+        try:
+            truth = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise DataError(f"{path}: not a readable truth file ({error})") from error
+        truths[int(truth["n"]) if "n" in truth else paths.n_of(path)] = truth
+    return dict(sorted(truths.items()))
+
+
 def write_dataset(dataset: Dataset, files: dict[str, Path | str]) -> None:
-    """Write a dataset to ``files`` (keys as in ``dataset_files``), each file atomically."""
+    """Write a dataset to ``files`` (keys as in ``paths.DATASET``), each file atomically."""
     arrays = {"X": dataset.X, "y": dataset.y, "hidden_X": dataset.hidden_X}
     if dataset.hidden_y is not None and "hidden_y" in files:
         arrays["hidden_y"] = dataset.hidden_y
@@ -206,15 +217,13 @@ def write_dataset(dataset: Dataset, files: dict[str, Path | str]) -> None:
     write_json(files["truth"], dataset.truth)
 
 
-def prepare_dataset(n: int, outputs: dict[str, Path | str], *, seed: int, data_dir: str | None,
-                    generator: dict | None, carbon: dict | None = None) -> None:
+def prepare_dataset(n: int, outputs: Mapping[str, Path | str], *, seed: int, data_dir: str | None,
+                    generator: dict | None) -> None:
     """Generate the n dataset, or read and validate it from ``data_dir``, into ``outputs``.
 
     Reading validates every file before anything is written, so bad input leaves nothing.
     """
-    from kryptonite_n.carbon import carbon_meter
-
-    with carbon_meter(outputs["carbon"], carbon, n=n) as meter, meter.measure("data"):
+    with phase("data"):
         if data_dir:
             dataset = read_published(data_dir, n)
             dataset.truth = {"n": n, "source": str(data_dir), "informative": None,
@@ -224,9 +233,12 @@ def prepare_dataset(n: int, outputs: dict[str, Path | str], *, seed: int, data_d
         write_dataset(dataset, outputs)
 
 
-def load_dataset(folder: Path | str, n: int) -> Dataset:
-    """Read a dataset that ``prepare_dataset`` wrote (already validated)."""
-    return read_published(folder, n)
+def load_dataset(files: Mapping[str, Path | str], n: int) -> Dataset:
+    """Read a dataset that ``prepare_dataset`` wrote, from the files a job declares as inputs.
+
+    ``files`` may hold other inputs too: only the dataset's keys are read.
+    """
+    return read_dataset(files, n)
 
 
 # --------------------------------------------------------------------------- splits

@@ -10,13 +10,15 @@ is invariant to the noise scale, so it works for any n and any configured scales
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import kurtosis
 
 from kryptonite_n.data import IRRELEVANT_FAMILY, load_dataset
-from kryptonite_n.io import write_csv
+from kryptonite_n.io import DataError, write_csv
 
 
 def residuals(X: np.ndarray) -> np.ndarray:
@@ -44,13 +46,6 @@ def infer_family(residual: np.ndarray) -> str:
     return max(scores, key=scores.get)
 
 
-def pearson_kurtosis(values: np.ndarray) -> float:
-    """Pearson kurtosis (3 for a Gaussian, 1.8 for a uniform, 6 for a Laplace)."""
-    centred = values - values.mean()
-    variance = np.mean(centred**2)
-    return float(np.mean(centred**4) / variance**2) if variance > 0 else float("nan")
-
-
 def feature_table(X: np.ndarray) -> pd.DataFrame:
     """One row per feature: moments of the value and of its residual, inferred family."""
     X = np.asarray(X, dtype=np.float64)
@@ -61,15 +56,28 @@ def feature_table(X: np.ndarray) -> pd.DataFrame:
         "mean": X.mean(axis=0),
         "std": X.std(axis=0),
         "residual_std": res.std(axis=0),
-        "kurtosis": [pearson_kurtosis(res[:, j]) for j in range(X.shape[1])],
+        # Pearson's kurtosis: 3 for a Gaussian, 1.8 for a uniform, 6 for a Laplace.
+        "kurtosis": kurtosis(res, axis=0, fisher=False),
         "family": families,
         "informative": [f != IRRELEVANT_FAMILY for f in families],
     })
 
 
 def informative_features(table: pd.DataFrame) -> list[int]:
-    """Indices of the features inferred informative (noise not of the irrelevant family)."""
-    return table.loc[table["informative"].astype(bool), "feature"].astype(int).tolist()
+    """Indices of the features inferred informative (noise not of the irrelevant family).
+
+    The flags may come back from a CSV as booleans or as text.
+    """
+    flags = table["informative"].astype(str).str.strip().str.lower() == "true"
+    return table.loc[flags, "feature"].astype(int).tolist()
+
+
+def read_informative(features_csv: Path | str) -> list[int]:
+    """The informative set a ``features.csv`` (this module's ``feature_table``) names."""
+    table = pd.read_csv(features_csv)
+    if not {"feature", "informative"} <= set(table.columns):
+        raise DataError(f"{features_csv}: needs columns 'feature' and 'informative'")
+    return informative_features(table)
 
 
 def histogram_table(X: np.ndarray, families: list[str], bins: int = 60) -> pd.DataFrame:
@@ -113,10 +121,10 @@ def pca_table(X: np.ndarray, y: np.ndarray, max_points: int, seed: int) -> pd.Da
     })
 
 
-def explore_dataset(data_dir: Path | str, n: int, out: dict[str, Path | str], *,
+def explore_dataset(data_files: Mapping[str, Path | str], n: int, out: Mapping[str, Path | str], *,
                     histogram_bins: int, pca_points: int, seed: int) -> None:
     """Write features.csv, histograms.csv, correlation.csv and pca.csv for one n."""
-    dataset = load_dataset(data_dir, n)
+    dataset = load_dataset(data_files, n)
     table = feature_table(dataset.X)
     if dataset.truth is not None:
         table["true_family"] = dataset.truth["families"]

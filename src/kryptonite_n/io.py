@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,20 @@ class DataError(ValueError):
     """Bad input: the message names the file (or key) and the problem."""
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place only on success.
 
-    A job killed half-way therefore never leaves a truncated file under the final name.
+    A job killed half-way therefore never leaves a truncated file under the final name. The
+    file gets the permissions of any new file (0666 less the umask), not mkstemp's private
+    0600: a group sharing a cluster's results folder must be able to read it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,6 +39,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -68,3 +78,10 @@ def write_npy(path: Path | str, array: np.ndarray) -> None:
 def write_npz(path: Path | str, arrays: dict[str, np.ndarray]) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
+
+
+def concat_csv(csv_paths: Iterable[Path | str], out: Path | str, columns: Sequence[str]) -> None:
+    """Concatenate tables of the same ``columns`` into one, in the order given."""
+    frames = [pd.read_csv(path) for path in csv_paths]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
+    write_csv(out, table[list(columns)])

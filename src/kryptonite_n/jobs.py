@@ -6,8 +6,9 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from kryptonite_n.io import DataError
 
@@ -25,16 +26,19 @@ def limit_threads(threads: int) -> None:
 
 
 @contextlib.contextmanager
-def job_log(log_path: Path | str, threads: int = 1,
-            carbon: dict | None = None) -> Iterator[logging.Logger]:
+def job_log(log_path: Path | str, threads: int = 1, *, carbon: Mapping[str, Any] | None = None,
+            carbon_csv: Path | str | None = None, **labels: Any) -> Iterator[logging.Logger]:
     """Send the job's stderr and logging to its log file; report bad input in one line.
 
     A DataError (bad input) is written to the log and to the console, and the job exits
     with status 1, so Snakemake shows the message and removes the job's outputs.
 
-    With ``carbon`` settings (the config's ``carbon`` section) the job's carbon tracker starts
-    on entry, before the job imports its heavy modules, so that CodeCarbon's start-up overlaps
-    them: import them inside the ``with`` block.
+    With ``carbon_csv`` the job is metered: ``carbon`` (the config's ``carbon`` section) says
+    whether and where, ``labels`` (model, n) go on every row, and library code marks its
+    phases with ``carbon.phase``. The tracker starts on entry, before the job imports its heavy
+    modules, so that CodeCarbon's start-up overlaps them: import them inside the ``with`` block.
+    The settings reach the job from the config, not as a rule parameter, so that changing
+    them never reruns the science (see workflow/rules/carbon.smk).
     """
     limit_threads(threads)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -44,11 +48,12 @@ def job_log(log_path: Path | str, threads: int = 1,
         logging.basicConfig(stream=log, level=logging.INFO, force=True,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
-            if carbon is not None:
-                from kryptonite_n.carbon import start_tracker
+            with contextlib.ExitStack() as stack:
+                if carbon_csv is not None:
+                    from kryptonite_n.carbon import carbon_meter
 
-                start_tracker(carbon)
-            yield logging.getLogger("kryptonite_n")
+                    stack.enter_context(carbon_meter(carbon_csv, carbon, **labels))
+                yield logging.getLogger("kryptonite_n")
         except DataError as error:
             print(f"error: {error}", file=log)
             print(f"kryptonite-n error: {error}", file=console)

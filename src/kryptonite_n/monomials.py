@@ -38,16 +38,16 @@ def monomial_count(n: int, min_degree: int, max_degree: int) -> int:
 def check_monomials(n: int, min_degree: int, max_degree: int, max_monomials: int) -> int:
     """The monomial count, or a DataError saying why this expansion is not allowed."""
     if min_degree < 1 or min_degree > max_degree:
-        raise DataError(f"poly_logreg settings: degree range {min_degree}..{max_degree} is empty or "
+        raise DataError(f"polynomial LR settings: degree range {min_degree}..{max_degree} is empty or "
                         "starts below 1")
     if min_degree > n:
-        raise DataError(f"poly_logreg settings: min_degree={min_degree} exceeds n={n}: no monomial")
+        raise DataError(f"polynomial LR settings: min_degree={min_degree} exceeds n={n}: no monomial")
     count = monomial_count(n, min_degree, max_degree)
     if count > max_monomials:
         raise DataError(
-            f"poly_logreg settings: n={n} with degrees {min_degree}..{max_degree} gives {count} "
+            f"polynomial LR settings: n={n} with degrees {min_degree}..{max_degree} gives {count} "
             f"monomials, more than max_monomials={max_monomials}; lower the degrees or drop n={n} "
-            "from models.poly_logreg.dimensions"
+            "from the model's dimensions"
         )
     return count
 
@@ -154,7 +154,7 @@ class MonomialBasis:
         right_sets = _sorted_sets(np.unique(right_codes), self.split)
         if len(left_sets) * len(right_sets) > MAX_FACTOR_ENTRIES:
             raise DataError(
-                f"poly_logreg: {len(incidence)} monomials of n={self.n} need a {len(left_sets)} x "
+                f"polynomial LR: {len(incidence)} monomials of n={self.n} need a {len(left_sets)} x "
                 f"{len(right_sets)} factor matrix, above the limit of {MAX_FACTOR_ENTRIES} entries"
             )
         rows = _positions(left_codes, left_sets, 0)

@@ -12,7 +12,6 @@ Choices are made on validation accuracy only: test and hidden scores never pick 
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -22,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.config import model_dimensions, model_settings
-from kryptonite_n.data import target_accuracy
+from kryptonite_n.data import read_truths, target_accuracy
 from kryptonite_n.io import DataError, read_json, write_csv, write_npy
-from kryptonite_n.models import MODELS
+from kryptonite_n.models import MODELS, model_rank, spec
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +34,6 @@ SUMMARY_COLUMNS = [
 ]
 CHOICE_COLUMNS = ["n", "model", "repeat", "validation_acc", "mean_validation_acc", "hidden_acc"]
 SUPPORT_COLUMNS = ["model", "n", "repeat", "features", "equals_truth"]
-#: Models whose fitted rule names a feature set (poly_logreg through its top monomial).
-SUPPORT_MODELS = ("xor_oracle", "parity_gf2", "poly_logreg")
 #: The rule the Bayes accuracy falls back on when the flip rate is unknown (published data).
 ORACLE = "xor_oracle"
 
@@ -70,35 +67,14 @@ def read_metric_tables(paths: Iterable[Path | str]) -> pd.DataFrame:
     return table
 
 
-def read_truths(truth_files: Mapping[int, Path | str]) -> dict[int, dict]:
-    truths = {}
-    for n, path in truth_files.items():
-        if not Path(path).exists():
-            raise DataError(f"{path}: truth file not found")
-        truths[int(n)] = read_json(path)
-    return truths
-
-
 # --------------------------------------------------------------------------- summary
-
-
-def monomial_count(n: int, min_degree: int, max_degree: int) -> int:
-    return sum(math.comb(n, d) for d in range(min_degree, min(max_degree, n) + 1))
 
 
 def skip_note(config: Mapping[str, Any], model: str, n: int) -> str:
     """Why ``model`` does not run at n, in words a table reader understands."""
-    note = f"not run: n={n} is outside models.{model}.dimensions"
-    if model == "poly_logreg":
-        settings = model_settings(config, model, n)
-        low, high = int(settings["min_degree"]), int(settings["max_degree"])
-        count = monomial_count(n, low, high)
-        terms = f"sum C({n}, {low}..{high}) = {count:,} interaction terms per row"
-        limit = settings.get("max_monomials")
-        if limit is not None and count > int(limit):
-            return f"not run: monomial count explodes, {terms} (max_monomials {int(limit):,})"
-        return f"{note} ({terms})"
-    return note
+    explain = spec(model).explain_skip
+    note = explain(model_settings(config, model, n), n) if explain else None
+    return note or f"not run: n={n} is outside models.{model}.dimensions"
 
 
 def skipped_models(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -159,16 +135,19 @@ def summarise(metrics: pd.DataFrame, truths: Mapping[int, Mapping[str, Any] | No
             "note": skip["note"],
         })
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    rank = table["model"].map(lambda model: MODELS.index(model) if model in MODELS else len(MODELS))
+    rank = table["model"].map(model_rank)
     table = table.assign(_rank=rank).sort_values(["_rank", "model", "n"], kind="stable")
     return table.drop(columns="_rank").reset_index(drop=True)
 
 
-def summarise_models(tables: Iterable[Path | str], truth_files: Mapping[int, Path | str],
-                     skipped: Iterable[Mapping[str, Any]], out: Path | str) -> None:
-    """Write results/summary.csv from every metrics.csv table and truth.json."""
+def summarise_models(tables: Iterable[Path | str], truth_files: Iterable[Path | str],
+                     config: Mapping[str, Any], out: Path | str) -> None:
+    """Write results/summary.csv from every metrics.csv table and truth.json.
+
+    ``config`` needs ``dimensions`` and ``models``: they say which (model, n) were not run, and why.
+    """
     metrics = read_metric_tables(tables)
-    table = summarise(metrics, read_truths(truth_files), skipped)
+    table = summarise(metrics, read_truths(truth_files), skipped_models(config))
     log.info("summary of %d fitted (model, n) pairs and %d skipped", (table["repeats"] > 0).sum(),
              (table["repeats"] == 0).sum())
     write_csv(out, table)
@@ -202,7 +181,8 @@ def choose_hidden_labels(tables: Iterable[Path | str], hidden_template: str,
                          outputs: Mapping[int, Path | str], choice_csv: Path | str) -> None:
     """Copy the chosen model's hidden predictions to ``outputs[n]`` as int64 0/1 labels.
 
-    ``hidden_template`` names a repeat's predictions with {model}, {n} and {repeat}.
+    ``hidden_template`` names a repeat's predictions with {model}, {n} and {repeat}
+    (``paths.FIT_FILES["hidden_predictions"]``).
     """
     choice = choose_models(read_metric_tables(tables))
     chosen = {int(row.n): row for row in choice.itertuples()}
@@ -231,12 +211,13 @@ def choose_hidden_labels(tables: Iterable[Path | str], hidden_template: str,
 def features_of(model: str, details: Mapping[str, Any] | None) -> list[int] | None:
     """The 0-based feature set a fitted model names, or None when it names none.
 
-    Threshold rules list ``features``; poly_logreg may report ``top_monomial`` as a list of
-    indices, a dict with ``features``, or a string of indices.
+    The model's spec names the ``details`` key (``feature_set_key``); its value may be a list
+    of indices, a dict with ``features``, or a string of indices.
     """
     if not details:
         return None
-    value = details.get("top_monomial") if model == "poly_logreg" else details.get("features")
+    key = spec(model).feature_set_key if model in MODELS else None
+    value = details.get(key) if key else None
     if isinstance(value, Mapping):
         value = value.get("features")
     if isinstance(value, str):
@@ -267,7 +248,7 @@ def support_table(metrics: Iterable[Mapping[str, Any]],
     return table.sort_values(["model", "n", "repeat"], kind="stable").reset_index(drop=True)
 
 
-def collect_support(metrics_files: Iterable[Path | str], truth_files: Mapping[int, Path | str],
+def collect_support(metrics_files: Iterable[Path | str], truth_files: Iterable[Path | str],
                     out: Path | str) -> None:
     """Write results/support.csv from per-repeat metrics.json files."""
     records = []

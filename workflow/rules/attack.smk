@@ -9,159 +9,165 @@ wildcard_constraints:
 
 rule attack_model:
     input:
-        unpack(data_files),
-        splits=split_files,
-        features="results/data/n{n}/features.csv",
-        models=attacked_model_files,
-        code=str(SOURCE / "attacks.py"),
+        **DATASET,
+        splits=rules.split_dataset.output.splits,
+        features=rules.explore_dataset.output.features,
+        models=per_repeat(paths.FIT_FILES["model"]),
+        code=module_file("kryptonite_n.attacks"),
     output:
-        table="results/adversarial/{model}/n{n}.csv",
-        carbon="results/carbon/attack/{model}/n{n}.csv",
-    params:
-        settings=ATTACKS,
-        seed=config["seed"],
-        repeats=REPEATS,
-        carbon=CARBON,
-    wildcard_constraints:
-        model="|".join(ATTACKED) or "no-attacked-model",
+        table=paths.ADVERSARIAL_PART,
+        carbon=paths.CARBON_ATTACK,
     log:
         "logs/adversarial/{model}/n{n}/attack_model.log",
     benchmark:
         "logs/adversarial/{model}/n{n}/attack_model.benchmark.tsv"
+    wildcard_constraints:
+        model="|".join(ATTACKED) or "no-attacked-model",
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        settings=ATTACKS,
+        seed=config["seed"],
+        repeats=REPEATS,
     script:
         "../../scripts/attack_model.py"
 
 
 rule aggregate_adversarial:
     input:
-        adversarial_tables(),
+        fits(paths.ADVERSARIAL_PART, ATTACKED),
     output:
-        "results/adversarial.csv",
+        paths.ADVERSARIAL,
     log:
         "logs/adversarial/aggregate_adversarial.log",
     benchmark:
         "logs/adversarial/aggregate_adversarial.benchmark.tsv"
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/models.yaml"
     script:
         "../../scripts/aggregate_adversarial.py"
 
 
-rule fit_mlp_activation:
+# The network retrained with another activation: the one fit driver, the activation overridden.
+rule fit_activation_variant:
     input:
-        unpack(data_files),
-        splits=split_files,
-        features="results/data/n{n}/features.csv",
-        code=model_code("mlp"),
+        **DATASET,
+        splits=rules.split_dataset.output.splits,
+        features=rules.explore_dataset.output.features,
+        code=model_code(NETWORK_MODEL),
     output:
-        model=expand(f"{VARIANT_FOLDER}/repeat{{repeat}}/model.npz", repeat=REPEATS, allow_missing=True),
-        metrics=expand(f"{VARIANT_FOLDER}/repeat{{repeat}}/metrics.json", repeat=REPEATS, allow_missing=True),
-        carbon="results/carbon/network_analysis/mlp_{activation}/n{n}.csv",
-    params:
-        settings=lambda wildcards: model_settings(config, "mlp", int(wildcards.n)),
-        seed=config["seed"],
-        repeats=REPEATS,
-        carbon=CARBON,
+        **fit_outputs(NETWORK_MODEL, paths.VARIANT),
+        carbon=paths.CARBON_VARIANT,
     log:
         "logs/network_analysis/n{n}/mlp_{activation}/fit.log",
     benchmark:
         "logs/network_analysis/n{n}/mlp_{activation}/fit.benchmark.tsv"
-    threads: 1  # as fit_mlp: see rules/fit.smk
-    resources:
-        mem_mb=1000,
-        runtime=10,
     conda:
         "../../envs/models.yaml"
+    threads: 1  # as the fits: see rules/fit.smk
+    resources:
+        mem_mb=fit_resource(NETWORK_MODEL, "mem_mb"),
+        runtime=fit_resource(NETWORK_MODEL, "runtime"),
+    params:
+        model=NETWORK_MODEL,
+        settings=lambda wildcards: model_settings(
+            config, NETWORK_MODEL, int(wildcards.n)
+        )
+        | {"activation": wildcards.activation},
+        seed=config["seed"],
+        repeats=REPEATS,
+        inference_batch_size=config["inference"]["batch_size"],
     script:
-        "../../scripts/fit_mlp_activation.py"
+        "../../scripts/fit_model.py"
 
 
 rule analyse_networks:
     input:
-        unpack(data_files),
         unpack(analysed_networks),
-        splits=split_files,
-        features="results/data/n{n}/features.csv",
-        code=[str(SOURCE / "network.py"), str(SOURCE / "attacks.py")],
+        **DATASET,
+        splits=rules.split_dataset.output.splits,
+        features=rules.explore_dataset.output.features,
+        code=[
+            module_file("kryptonite_n.nets.inspection"),
+            module_file("kryptonite_n.attacks"),
+        ],
     output:
-        layers="results/network_analysis/n{n}/layers.csv",
-        robustness="results/network_analysis/n{n}/robustness.csv",
-        carbon="results/carbon/network_analysis/n{n}.csv",
+        layers=paths.NETWORK_LAYERS_PART,
+        robustness=paths.NETWORK_ROBUSTNESS_PART,
+        carbon=paths.CARBON_NETWORK,
+    log:
+        "logs/network_analysis/n{n}/analyse_networks.log",
+    benchmark:
+        "logs/network_analysis/n{n}/analyse_networks.benchmark.tsv"
+    conda:
+        "../../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
+        model=NETWORK_MODEL,
         activations=lambda wildcards: network_activations(wildcards.n),
         attack_settings=ATTACKS,
         robustness={key: NETWORK[key] for key in ("eps", "scopes", "methods")},
         seed=config["seed"],
         repeats=REPEATS,
-        carbon=CARBON,
-    log:
-        "logs/network_analysis/n{n}/analyse_networks.log",
-    benchmark:
-        "logs/network_analysis/n{n}/analyse_networks.benchmark.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    conda:
-        "../../envs/models.yaml"
     script:
         "../../scripts/analyse_networks.py"
 
 
 rule map_decision_boundary:
     input:
-        unpack(data_files),
-        models=lambda wildcards: [entry["file"] for entry in boundary_entries(wildcards.n)],
-        split="results/data/n{n}/splits/repeat%d.npy" % REPEATS[0],
-        features="results/data/n{n}/features.csv",
+        **DATASET,
+        models=lambda wildcards: [e["file"] for e in boundary_entries(wildcards.n)],
+        split=paths.SPLIT.replace("{repeat}", str(REPEATS[0])),
+        features=rules.explore_dataset.output.features,
+        code=module_file("kryptonite_n.boundary"),
     output:
-        table="results/decision_boundary/n{n}.csv",
-        carbon="results/carbon/decision_boundary/n{n}.csv",
-    params:
-        entries=lambda wildcards: boundary_entries(wildcards.n),
-        repeat=REPEATS[0],
-        grid=NETWORK["boundary_grid"],
-        carbon=CARBON,
+        table=paths.BOUNDARY,
+        carbon=paths.CARBON_BOUNDARY,
     log:
         "logs/decision_boundary/n{n}/map_decision_boundary.log",
     benchmark:
         "logs/decision_boundary/n{n}/map_decision_boundary.benchmark.tsv"
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        entries=lambda wildcards: boundary_entries(wildcards.n),
+        repeat=REPEATS[0],
+        grid=NETWORK["boundary_grid"],
     script:
         "../../scripts/map_decision_boundary.py"
 
 
 rule aggregate_network_analysis:
     input:
-        layers=expand("results/network_analysis/n{n}/layers.csv", n=ANALYSED),
-        robustness=expand("results/network_analysis/n{n}/robustness.csv", n=ANALYSED),
+        layers=expand(paths.NETWORK_LAYERS_PART, n=ANALYSED),
+        robustness=expand(paths.NETWORK_ROBUSTNESS_PART, n=ANALYSED),
     output:
-        layers="results/network_analysis.csv",
-        robustness="results/activation_robustness.csv",
+        layers=paths.NETWORK_LAYERS,
+        robustness=paths.ACTIVATION_ROBUSTNESS,
     log:
         "logs/network_analysis/aggregate_network_analysis.log",
     benchmark:
         "logs/network_analysis/aggregate_network_analysis.benchmark.tsv"
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/models.yaml"
     script:
         "../../scripts/aggregate_network_analysis.py"

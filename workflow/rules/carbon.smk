@@ -1,7 +1,10 @@
 # Carbon: every compute job writes its own small CSV under results/carbon/ (one row per
 # measured phase, see kryptonite_n.carbon); this stage gathers them into results/carbon.csv.
 #
-# carbon_inputs() (common.smk) lists them. The report's jobs, which read results/carbon.csv,
+# The jobs read carbon.enabled and carbon.country from the config, not as params, on purpose:
+# accounting never changes a result, so changing it must not rerun the science. The jobs
+# record energy; the emissions are computed here for carbon.country, so a new country reruns
+# only this aggregation and the report. The report's own jobs, which read results/carbon.csv,
 # keep theirs apart in results/carbon/report.csv: anything else would be a cycle.
 
 
@@ -9,16 +12,39 @@ rule aggregate_carbon:
     input:
         carbon_inputs,
     output:
-        "results/carbon.csv",
+        paths.CARBON,
     log:
         "logs/carbon/aggregate_carbon.log",
     benchmark:
         "logs/carbon/aggregate_carbon.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        country=config["carbon"]["country"],
+    script:
+        "../../scripts/aggregate_carbon.py"
+
+
+rule aggregate_report_carbon:
+    input:
+        report_carbon_parts(),
+    output:
+        paths.CARBON_REPORT,
+    log:
+        "logs/carbon/aggregate_report_carbon.log",
+    benchmark:
+        "logs/carbon/aggregate_report_carbon.benchmark.tsv"
     conda:
         "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        country=config["carbon"]["country"],
     script:
         "../../scripts/aggregate_carbon.py"

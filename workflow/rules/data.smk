@@ -5,70 +5,67 @@ rule prepare_dataset:
     input:
         published_inputs,
     output:
-        **dataset_outputs(),
-    params:
-        seed=config["seed"],
-        data_dir=config["data_dir"],
-        generator=config["generator"] if GENERATED else None,
-        carbon=CARBON,
+        **DATASET,
+        carbon=paths.CARBON_DATA,
     log:
         "logs/data/n{n}/prepare_dataset.log",
     benchmark:
         "logs/data/n{n}/prepare_dataset.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        seed=config["seed"],
+        data_dir=config["data_dir"],
+        generator=config["generator"] if GENERATED else None,
     script:
         "../../scripts/prepare_dataset.py"
 
 
 rule split_dataset:
     input:
-        y="results/data/n{n}/kryptonite-{n}-y.npy",
+        y=rules.prepare_dataset.output.y,
     output:
-        splits=expand("results/data/n{{n}}/splits/repeat{repeat}.npy", repeat=REPEATS),
-    params:
-        seed=config["seed"],
-        fractions=config["split"],
-        repeats=REPEATS,
+        splits=per_repeat(paths.SPLIT),
     log:
         "logs/data/n{n}/split_dataset.log",
     benchmark:
         "logs/data/n{n}/split_dataset.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        seed=config["seed"],
+        fractions=config["split"],
+        repeats=REPEATS,
     script:
         "../../scripts/split_dataset.py"
 
 
 rule explore_dataset:
     input:
-        unpack(data_files),
+        **DATASET,
     output:
-        features="results/data/n{n}/features.csv",
-        histograms="results/data/n{n}/histograms.csv",
-        correlation="results/data/n{n}/correlation.csv",
-        pca="results/data/n{n}/pca.csv",
-    params:
-        histogram_bins=config["explore"]["histogram_bins"],
-        pca_points=config["explore"]["pca_points"],
-        seed=config["seed"],
+        **paths.EXPLORATION,
     log:
         "logs/data/n{n}/explore_dataset.log",
     benchmark:
         "logs/data/n{n}/explore_dataset.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        histogram_bins=config["explore"]["histogram_bins"],
+        pca_points=config["explore"]["pca_points"],
+        seed=config["seed"],
     script:
         "../../scripts/explore_dataset.py"

@@ -1,5 +1,8 @@
 # The published report: figures (one rule per family), the vendored scripts, the pages (with
 # the rule graph), and the site built by `mkdocs build --strict` into site/.
+#
+# The report reads only files the DAG produces for this configuration (report_sources()), so a
+# disabled stage gives a page that says so, never a missing input.
 
 
 for family in DRAWN:
@@ -13,21 +16,20 @@ for family in DRAWN:
             code=[str(REPORT_CODE / "figures.py"), str(REPORT_CODE / "tables.py")],
         output:
             **DRAWN[family],
-            carbon=f"results/carbon/report/draw_{family}_figures.csv",
-        params:
-            family=family,
-            logs="logs",
-            carbon=CARBON,
+            carbon=paths.fill(paths.CARBON_REPORT_JOB, job=f"draw_{family}_figures"),
         log:
             f"logs/report/draw_{family}_figures.log",
         benchmark:
             f"logs/report/draw_{family}_figures.benchmark.tsv"
+        conda:
+            "../../envs/report.yaml"
         threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
-        conda:
-            "../../envs/report.yaml"
+        params:
+            family=family,
+            logs=paths.LOGS,
         script:
             "../../scripts/draw_figures.py"
 
@@ -36,22 +38,18 @@ rule prepare_assets:
     input:
         **{name: str(path) for name, path in STATIC.items()},
     output:
-        bundle=f"{REPORT_DOCS}/javascripts/vendor/vega-bundle.js",
-        embed=f"{REPORT_DOCS}/javascripts/embed.js",
-        style=f"{REPORT_DOCS}/stylesheets/report.css",
-        carbon="results/carbon/report/prepare_assets.csv",
-    params:
-        carbon=CARBON,
+        **paths.REPORT_ASSETS,
+        carbon=paths.fill(paths.CARBON_REPORT_JOB, job="prepare_assets"),
     log:
         "logs/report/prepare_assets.log",
     benchmark:
         "logs/report/prepare_assets.benchmark.tsv"
+    conda:
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/report.yaml"
     script:
         "../../scripts/prepare_assets.py"
 
@@ -66,61 +64,62 @@ rule render_pages:
         templates=sorted(str(path) for path in TEMPLATES.glob("*.j2")),
         code=[str(REPORT_CODE / "pages.py"), str(REPORT_CODE / "tables.py")],
     output:
-        **{page: f"{REPORT_DOCS}/{page}.md" for page in PAGES},
-        config="results/report/config.yaml",
-        rulegraph_dot="results/report/rulegraph.dot",
-        rulegraph=f"{REPORT_FIGURES}/rulegraph.svg",
-        carbon="results/carbon/report/render_pages.csv",
-    params:
-        templates=lambda wildcards, input: str(Path(input.templates[0]).parent),
-        config=config,
-        logs="logs",
-        # The running Snakemake's own interpreter: it has Snakemake, whatever env the job uses.
-        snakemake=[sys.executable, "-m", "snakemake", "--snakefile", workflow.main_snakefile],
-        carbon=CARBON,
+        **{page: paths.fill(paths.PAGE, page=page) for page in PAGES},
+        config=paths.REPORT_CONFIG,
+        rulegraph_dot=paths.RULEGRAPH_DOT,
+        rulegraph=paths.RULEGRAPH,
+        carbon=paths.fill(paths.CARBON_REPORT_JOB, job="render_pages"),
     log:
         "logs/report/render_pages.log",
     benchmark:
         "logs/report/render_pages.benchmark.tsv"
+    conda:
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/report.yaml"
+    params:
+        templates=lambda wildcards, input: str(Path(input.templates[0]).parent),
+        config=config,
+        logs=paths.LOGS,
+        # The running Snakemake's own interpreter: it has Snakemake, whatever env the job uses.
+        snakemake=[
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            workflow.main_snakefile,
+        ],
     script:
         "../../scripts/render_pages.py"
 
 
 rule build_site:
     input:
-        pages=expand(f"{REPORT_DOCS}/{{page}}.md", page=PAGES),
-        figures=figure_files("json") + figure_files("js") + figure_files("svg") + [f"{REPORT_FIGURES}/rulegraph.svg"],
-        assets=[
-            f"{REPORT_DOCS}/javascripts/vendor/vega-bundle.js",
-            f"{REPORT_DOCS}/javascripts/embed.js",
-            f"{REPORT_DOCS}/stylesheets/report.css",
-        ],
-        carbon=report_carbon_parts(),
+        pages=[paths.fill(paths.PAGE, page=page) for page in PAGES],
+        figures=figure_files("json")
+        + figure_files("js")
+        + figure_files("svg")
+        + [paths.RULEGRAPH],
+        assets=list(paths.REPORT_ASSETS.values()),
         mkdocs=str(REPO / "mkdocs.yml"),
         code=str(REPORT_CODE / "site.py"),
     output:
-        site=directory("site"),
-        config="results/report/mkdocs.yml",
-        carbon="results/carbon/report/build_site.csv",
-        report_carbon="results/carbon/report.csv",
-    params:
-        docs=lambda wildcards, input: str(Path(input.pages[0]).parent),
-        carbon=CARBON,
+        site=directory(paths.SITE),
+        config=paths.MKDOCS_CONFIG,
+        carbon=paths.fill(paths.CARBON_REPORT_JOB, job="build_site"),
     log:
         "logs/report/build_site.log",
     benchmark:
         "logs/report/build_site.benchmark.tsv"
+    conda:
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/report.yaml"
+    params:
+        docs=lambda wildcards, input: str(Path(input.pages[0]).parent),
     script:
         "../../scripts/build_site.py"

@@ -4,69 +4,67 @@
 
 rule summarise_models:
     input:
-        tables=fitted_tables(),
-        truths=truth_files(),
+        tables=fits(paths.METRICS_TABLE),
+        truths=expand(paths.DATASET["truth"], n=DIMENSIONS),
     output:
-        summary="results/summary.csv",
-    params:
-        dimensions=DIMENSIONS,
-        skipped=skipped_models(config),
+        summary=paths.SUMMARY,
     log:
         "logs/summary.log",
     benchmark:
         "logs/summary.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        # Which (model, n) were not run, and why: the summary's note rows.
+        study={"dimensions": DIMENSIONS, "models": config["models"]},
     script:
         "../../scripts/summarise_models.py"
 
 
 rule choose_hidden_labels:
     input:
-        tables=fitted_tables(),
-        predictions=hidden_prediction_files(),
+        tables=fits(paths.METRICS_TABLE),
+        predictions=fits(paths.FIT_FILES["hidden_predictions"]),
     output:
-        labels=expand("results/hiddenlabels/y_predicted_{n}.npy", n=HIDDEN_DIMENSIONS),
-        choice="results/hiddenlabels/choice.csv",
-    params:
-        dimensions=HIDDEN_DIMENSIONS,
-        # A function, so Snakemake leaves the template's braces alone.
-        template=lambda wildcards: HIDDEN_PREDICTIONS,
+        labels=expand(paths.HIDDEN_SUBMISSION, n=HIDDEN_DIMENSIONS),
+        choice=paths.HIDDEN_CHOICE,
     log:
         "logs/hiddenlabels/choose_hidden_labels.log",
     benchmark:
         "logs/hiddenlabels/choose_hidden_labels.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        dimensions=HIDDEN_DIMENSIONS,
+        # A function, so Snakemake leaves the pattern's braces alone.
+        template=lambda wildcards: paths.FIT_FILES["hidden_predictions"],
     script:
         "../../scripts/choose_hidden_labels.py"
 
 
 rule collect_support:
     input:
-        metrics=support_metrics(),
-        truths=truth_files(),
+        metrics=fits(paths.FIT_FILES["metrics"], SUPPORT_MODELS),
+        truths=expand(paths.DATASET["truth"], n=DIMENSIONS),
     output:
-        support="results/support.csv",
-    params:
-        dimensions=DIMENSIONS,
+        support=paths.SUPPORT,
     log:
         "logs/support.log",
     benchmark:
         "logs/support.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/data.yaml"
     script:
         "../../scripts/collect_support.py"

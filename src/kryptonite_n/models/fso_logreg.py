@@ -13,10 +13,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# Imported with the module, before the driver starts timing the fit: the import takes seconds.
-from sklearn.linear_model import LogisticRegression
-
 from kryptonite_n.io import DataError
+from kryptonite_n.models.spec import FitTask, ModelSpec
+
+SPEC = ModelSpec(
+    name="fso_logreg",
+    label="LR with FSO",
+    description="logistic regression on the single product of the standardised informative features",
+    decision="differentiable",
+    oracle_assisted=True,
+    # Imported before the driver starts timing the fit: the import takes seconds.
+    imports=("sklearn.linear_model",),
+)
 
 
 class FsoLogReg:
@@ -61,7 +69,9 @@ class FsoLogReg:
         return {}
 
 
-def fit(task) -> list[FsoLogReg]:
+def fit(task: FitTask) -> list[FsoLogReg]:
+    from sklearn.linear_model import LogisticRegression
+
     if not task.informative:
         raise DataError(f"n={task.n}: no feature was inferred informative, FSO has no product to form")
     features = sorted(int(j) for j in task.informative)

@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import PolynomialFeatures
 from tqdm import tqdm
 
+from kryptonite_n.models.spec import FitTask, ModelSpec
+
 if TYPE_CHECKING:
-    from kryptonite_n.models import FitTask
+    from sklearn.pipeline import Pipeline
+
+SPEC = ModelSpec(
+    name="mock_baseline",
+    label="Mock baseline",
+    description="the mock paper's own baseline: polynomial logistic regression on raw features",
+    decision="opaque",
+    claim_baseline=True,
+    imports=("sklearn.linear_model", "sklearn.pipeline", "sklearn.preprocessing"),
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +75,11 @@ def load(arrays: dict[str, np.ndarray]) -> MockBaselinePredictor:
 
 def fit_pipeline(X: np.ndarray, y: np.ndarray, settings: dict[str, Any], seed: int) -> Pipeline:
     """The baseline as the mock paper ran it (sag's random order seeded)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import PolynomialFeatures
+
     pipeline = Pipeline([
         ("poly", PolynomialFeatures(degree=int(settings["degree"]))),
         ("logreg", LogisticRegression(C=float(settings["C"]), solver="sag",

@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from kryptonite_n.io import DataError
+from kryptonite_n.models.spec import FitTask, ModelSpec
 from kryptonite_n.models.xor_oracle import ParityRule, load_rule
+
+SPEC = ModelSpec(
+    name="parity_gf2",
+    label="GF(2) parity",
+    description="the parity found by solving the bits-to-label system over GF(2), no noise-shape hint",
+    decision="threshold",
+    feature_set_key="features",
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +131,7 @@ def learn_parity(bits: np.ndarray, y: np.ndarray, *, subsets: int, extra_rows: i
     return best, summary
 
 
-def fit(task) -> list[ParityRule]:
+def fit(task: FitTask) -> list[ParityRule]:
     """One rule per repeat, learned from that repeat's training rows only."""
     subsets = int(task.settings.get("subsets", 300))
     extra_rows = int(task.settings.get("extra_rows", 4))

@@ -16,6 +16,16 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.io import DataError
+from kryptonite_n.models.spec import FitTask, ModelSpec
+
+SPEC = ModelSpec(
+    name="xor_oracle",
+    label="XOR oracle",
+    description="informative features chosen by noise shape, each thresholded, then XOR",
+    decision="threshold",
+    oracle_assisted=True,
+    feature_set_key="features",
+)
 
 
 class ParityRule:
@@ -71,7 +81,7 @@ def load_rule(arrays: dict[str, np.ndarray]) -> ParityRule:
     return ParityRule(arrays["features"].astype(int).tolist(), arrays["thresholds"], flip)
 
 
-def fit(task) -> list[ParityRule]:
+def fit(task: FitTask) -> list[ParityRule]:
     """One rule per repeat: the inferred informative features at their training means."""
     if not task.informative:
         raise DataError(f"n={task.n}: no feature was inferred informative; the XOR oracle has none to select")

@@ -704,14 +704,14 @@ def as_lists(files: Mapping[str, object]) -> dict[str, list[str]]:
 
 
 def draw_family(family: str, inputs: Mapping[str, object], outputs: Mapping[str, str | Path], *,
-                logs_dir: Path | str = "logs", carbon: dict | None = None) -> list[str]:
+                logs_dir: Path | str = "logs") -> list[str]:
     """Draw every figure of ``family``.
 
-    ``outputs`` holds ``{name}`` (the spec), ``{name}_svg``, ``{name}_script`` and ``carbon``.
+    ``outputs`` holds ``{name}`` (the spec), ``{name}_svg`` and ``{name}_script``.
     """
     from tqdm import tqdm
 
-    from kryptonite_n.carbon import carbon_meter
+    from kryptonite_n.carbon import phase
 
     inputs = {**as_lists(inputs), "logs": [str(logs_dir)]}
     names = figure_names(family, inputs)
@@ -719,7 +719,7 @@ def draw_family(family: str, inputs: Mapping[str, object], outputs: Mapping[str,
                if not all(key in outputs for key in (name, f"{name}_svg", f"{name}_script"))]
     if missing:
         raise ValueError(f"no output paths for figure(s) {', '.join(missing)}")
-    with carbon_meter(outputs["carbon"], carbon) as meter, meter.measure("report"):
+    with phase("report"):
         for name in tqdm(names, desc=f"{family} figures"):
             write_figure(BY_NAME[name].draw(inputs), outputs[name], outputs[f"{name}_svg"],
                          outputs[f"{name}_script"])

@@ -379,16 +379,16 @@ def environment(templates_dir: Path | str) -> jinja2.Environment:
 
 def render_pages(templates_dir: Path | str, inputs: Mapping[str, object], outputs: Mapping[str, str | Path],
                  config: Mapping[str, Any], *, logs_dir: Path | str = "logs",
-                 snakemake_command: Sequence[str] | None = None, carbon: dict | None = None) -> None:
+                 snakemake_command: Sequence[str] | None = None) -> None:
     """Render ``{page}.md.j2`` into ``outputs[page]`` for every page.
 
     First ``outputs['config']`` records the configuration and, given the command that runs
     this workflow's Snakemake, ``outputs['rulegraph_dot']`` / ``outputs['rulegraph']`` its rule graph.
     """
-    from kryptonite_n.carbon import carbon_meter
+    from kryptonite_n.carbon import phase
     from kryptonite_n.report.site import draw_rule_graph
 
-    with carbon_meter(outputs["carbon"], carbon) as meter, meter.measure("report"):
+    with phase("report"):
         with atomic_path(outputs["config"]) as tmp:
             tmp.write_text(yaml.safe_dump(dict(config), sort_keys=False))
         inputs = {**as_lists(inputs), "config": [str(outputs["config"])]}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from kryptonite_n.carbon import phase
 from kryptonite_n.io import DataError, atomic_path
 
 #: Where the vendored bundle sits inside the docs folder (mkdocs.yml lists it).
@@ -35,12 +36,9 @@ def vega_bundle() -> str:
     return header + vl_convert.javascript_bundle(vl_version=version)
 
 
-def prepare_assets(static: Mapping[str, str | Path], outputs: Mapping[str, str | Path], *,
-                   carbon: dict | None = None) -> None:
+def prepare_assets(static: Mapping[str, str | Path], outputs: Mapping[str, str | Path]) -> None:
     """Write the vendored bundle to ``outputs['bundle']`` and copy each static source to its output."""
-    from kryptonite_n.carbon import carbon_meter
-
-    with carbon_meter(outputs["carbon"], carbon) as meter, meter.measure("report"):
+    with phase("report"):
         with atomic_path(outputs["bundle"]) as tmp:
             tmp.write_text(vega_bundle())
         for name, source in static.items():
@@ -135,21 +133,16 @@ def stage_documents(docs_dir: Path | str, documents: Sequence[str | Path], stagi
 
 
 def build_site(mkdocs_yml: Path | str, docs_dir: Path | str, documents: Sequence[str | Path],
-               outputs: Mapping[str, str | Path], *, report_carbon: Sequence[str | Path] = (),
-               carbon: dict | None = None) -> None:
+               outputs: Mapping[str, str | Path]) -> None:
     """Build the site into ``outputs['site']`` (a folder, replaced whole) with ``mkdocs build --strict``.
 
     Only ``documents`` (this run's pages, figures and assets under ``docs_dir``) are built, so
     a figure left in ``docs_dir`` by an earlier run with another configuration is not shipped.
     ``outputs['config']`` keeps the MkDocs configuration for ``mkdocs serve -f`` on this run.
-    The build's carbon (``outputs['carbon']``) and the other report jobs' (``report_carbon``)
-    are gathered into ``outputs['report_carbon']``.
     """
-    from kryptonite_n.carbon import aggregate, carbon_meter
-
     site = Path(outputs["site"])
     building = site.with_name(f".{site.name}.building")
-    with carbon_meter(outputs["carbon"], carbon) as meter, meter.measure("report"):
+    with phase("report"):
         shutil.rmtree(building, ignore_errors=True)
         with tempfile.TemporaryDirectory() as folder:
             staging = Path(folder) / "docs"
@@ -162,4 +155,3 @@ def build_site(mkdocs_yml: Path | str, docs_dir: Path | str, documents: Sequence
             tmp.write_text(yaml.safe_dump(site_config(mkdocs_yml, docs_dir, site), sort_keys=False))
         shutil.rmtree(site, ignore_errors=True)
         os.replace(building, site)
-    aggregate([*report_carbon, outputs["carbon"]], outputs["report_carbon"])

@@ -6,7 +6,6 @@ list of paths. A file that is present but malformed is an error naming the file.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -14,46 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kryptonite_n.data import TARGETS, default_flip_rate
+from kryptonite_n.data import TARGETS, default_flip_rate, read_truths
 from kryptonite_n.io import DataError
-from kryptonite_n.models import MODELS
+from kryptonite_n.models import model_rank, specs
+from kryptonite_n.paths import n_of, repeat_of
 
-#: How the report names each model, and what it is, in one line.
-MODEL_LABELS = {
-    "mlp": "MLP",
-    "poly_logreg": "Polynomial LR",
-    "mock_baseline": "Mock baseline",
-    "xor_oracle": "XOR oracle",
-    "fso_logreg": "LR with FSO",
-    "parity_gf2": "GF(2) parity",
-}
-MODEL_DESCRIPTIONS = {
-    "mlp": "one hidden layer, the response paper's settings per n",
-    "poly_logreg": "interaction-only polynomial features, logistic regression trained by SGD",
-    "mock_baseline": "the mock paper's own baseline: polynomial logistic regression on raw features",
-    "xor_oracle": "informative features chosen by noise shape, each thresholded, then XOR",
-    "fso_logreg": "logistic regression on the single product of the standardised informative features",
-    "parity_gf2": "the parity found by solving the bits-to-label system over GF(2), no noise-shape hint",
-}
-
-_N = re.compile(r"(?:^|/)n(\d+)(?=/|\.[A-Za-z]+$)")
-_REPEAT = re.compile(r"(?:^|/)repeat(\d+)(?=/|$)")
-
-
-def n_of(path: Path | str) -> int:
-    """The n a result path belongs to (``.../n12/...`` or ``.../n12.csv``)."""
-    match = _N.search(Path(path).as_posix())
-    if match is None:
-        raise DataError(f"{path}: cannot tell which n this file belongs to (no n<digits> in its path)")
-    return int(match.group(1))
-
-
-def repeat_of(path: Path | str) -> int:
-    match = _REPEAT.search(Path(path).as_posix())
-    if match is None:
-        raise DataError(f"{path}: cannot tell which repeat this file belongs to "
-                        "(no repeat<digits> in its path)")
-    return int(match.group(1))
+#: How the report names each model, and what it is, in one line (from the models' specs).
+MODEL_LABELS = {spec.name: spec.label for spec in specs()}
+MODEL_DESCRIPTIONS = {spec.name: spec.description for spec in specs()}
 
 
 def read_table(path: Path | str, required: Sequence[str] = (), sep: str = ",") -> pd.DataFrame:
@@ -92,17 +59,6 @@ def read_tables(paths: Iterable[Path | str], required: Sequence[str] = (), *, ad
     return pd.concat(frames, ignore_index=True)
 
 
-def read_truths(paths: Iterable[Path | str]) -> dict[int, dict]:
-    """n -> the truth.json written beside each dataset."""
-    truths = {}
-    for path in paths:
-        try:
-            truths[n_of(path)] = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise DataError(f"{path}: not a readable truth file ({error})") from error
-    return dict(sorted(truths.items()))
-
-
 def bayes_limits(truths: dict[int, dict]) -> pd.DataFrame:
     """Per n: the label-flip rate and the Bayes-optimal accuracy 1 - p.
 
@@ -119,10 +75,6 @@ def bayes_limits(truths: dict[int, dict]) -> pd.DataFrame:
 
 
 METRIC_COLUMNS = ("model", "n", "repeat", "test_acc")
-
-
-def model_rank(model: str) -> int:
-    return MODELS.index(model) if model in MODELS else len(MODELS)
 
 
 HEADLINE_COLUMNS = ["model", "label", "n", "repeats", "test_mean", "test_std", "hidden_mean", "whole_mean",
