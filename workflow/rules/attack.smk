@@ -12,8 +12,8 @@ rule attack_model:
         **DATASET,
         splits=rules.split_dataset.output.splits,
         features=rules.explore_dataset.output.features,
-        models=per_repeat(paths.FIT_FILES["model"]),
-        code=module_file("kryptonite_n.attacks"),
+        models=PLAN.per_repeat(paths.FIT_FILES["model"]),
+        code=code_of("kryptonite_n.attacks"),
     output:
         table=paths.ADVERSARIAL_PART,
         carbon=paths.CARBON_ATTACK,
@@ -22,7 +22,7 @@ rule attack_model:
     benchmark:
         "logs/adversarial/{model}/n{n}/attack_model.benchmark.tsv"
     wildcard_constraints:
-        model="|".join(ATTACKED) or "no-attacked-model",
+        model="|".join(PLAN.attacked) or "no-attacked-model",
     conda:
         "../../envs/models.yaml"
     threads: 1
@@ -39,7 +39,7 @@ rule attack_model:
 
 rule aggregate_adversarial:
     input:
-        fits(paths.ADVERSARIAL_PART, ATTACKED),
+        PLAN.fits(paths.ADVERSARIAL_PART, PLAN.attacked),
     output:
         paths.ADVERSARIAL,
     log:
@@ -62,9 +62,9 @@ rule fit_activation_variant:
         **DATASET,
         splits=rules.split_dataset.output.splits,
         features=rules.explore_dataset.output.features,
-        code=model_code(NETWORK_MODEL),
+        code=model_code(SOURCE, NETWORK_MODEL),
     output:
-        **fit_outputs(NETWORK_MODEL, paths.VARIANT),
+        **PLAN.fit_outputs(NETWORK_MODEL, paths.VARIANT),
         carbon=paths.CARBON_VARIANT,
     log:
         "logs/network_analysis/n{n}/mlp_{activation}/fit.log",
@@ -96,8 +96,8 @@ rule analyse_networks:
         splits=rules.split_dataset.output.splits,
         features=rules.explore_dataset.output.features,
         code=[
-            module_file("kryptonite_n.nets.inspection"),
-            module_file("kryptonite_n.attacks"),
+            code_of("kryptonite_n.nets.inspection"),
+            code_of("kryptonite_n.attacks"),
         ],
     output:
         layers=paths.NETWORK_LAYERS_PART,
@@ -115,7 +115,7 @@ rule analyse_networks:
         runtime=30,
     params:
         model=NETWORK_MODEL,
-        activations=lambda wildcards: network_activations(wildcards.n),
+        activations=lambda wildcards: PLAN.network_activations(wildcards.n),
         attack_settings=ATTACKS,
         robustness={key: NETWORK[key] for key in ("eps", "scopes", "methods")},
         seed=config["seed"],
@@ -127,10 +127,10 @@ rule analyse_networks:
 rule map_decision_boundary:
     input:
         **DATASET,
-        models=lambda wildcards: [e["file"] for e in boundary_entries(wildcards.n)],
+        models=lambda wildcards: [e["file"] for e in PLAN.boundary_entries(wildcards.n)],
         split=paths.SPLIT.replace("{repeat}", str(REPEATS[0])),
         features=rules.explore_dataset.output.features,
-        code=module_file("kryptonite_n.boundary"),
+        code=code_of("kryptonite_n.boundary"),
     output:
         table=paths.BOUNDARY,
         carbon=paths.CARBON_BOUNDARY,
@@ -145,7 +145,7 @@ rule map_decision_boundary:
         mem_mb=1000,
         runtime=10,
     params:
-        entries=lambda wildcards: boundary_entries(wildcards.n),
+        entries=lambda wildcards: PLAN.boundary_entries(wildcards.n),
         repeat=REPEATS[0],
         grid=NETWORK["boundary_grid"],
     script:
@@ -154,8 +154,8 @@ rule map_decision_boundary:
 
 rule aggregate_network_analysis:
     input:
-        layers=expand(paths.NETWORK_LAYERS_PART, n=ANALYSED),
-        robustness=expand(paths.NETWORK_ROBUSTNESS_PART, n=ANALYSED),
+        layers=expand(paths.NETWORK_LAYERS_PART, n=PLAN.analysed),
+        robustness=expand(paths.NETWORK_ROBUSTNESS_PART, n=PLAN.analysed),
     output:
         layers=paths.NETWORK_LAYERS,
         robustness=paths.ACTIVATION_ROBUSTNESS,

@@ -10,7 +10,7 @@
 
 rule aggregate_carbon:
     input:
-        carbon_inputs,
+        PLAN.carbon_inputs(),
     output:
         paths.CARBON,
     log:

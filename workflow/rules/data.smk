@@ -20,7 +20,7 @@ rule prepare_dataset:
     params:
         seed=config["seed"],
         data_dir=config["data_dir"],
-        generator=config["generator"] if GENERATED else None,
+        generator=config["generator"] if PLAN.generated else None,
     script:
         "../../scripts/prepare_dataset.py"
 
@@ -29,7 +29,7 @@ rule split_dataset:
     input:
         y=rules.prepare_dataset.output.y,
     output:
-        splits=per_repeat(paths.SPLIT),
+        splits=PLAN.per_repeat(paths.SPLIT),
     log:
         "logs/data/n{n}/split_dataset.log",
     benchmark:

@@ -10,9 +10,9 @@ for model in MODELS:
             **DATASET,
             splits=rules.split_dataset.output.splits,
             features=rules.explore_dataset.output.features,
-            code=model_code(model),
+            code=model_code(SOURCE, model),
         output:
-            **fit_outputs(model),
+            **PLAN.fit_outputs(model),
             carbon=paths.CARBON_FIT.replace("{model}", model),
         log:
             f"logs/models/{model}/n{{n}}/fit.log",

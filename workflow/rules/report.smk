@@ -1,7 +1,7 @@
 # The published report: figures (one rule per family), the vendored scripts, the pages (with
 # the rule graph), and the site built by `mkdocs build --strict` into site/.
 #
-# The report reads only files the DAG produces for this configuration (report_sources()), so a
+# The report reads only files the DAG produces for this configuration (PLAN.report_sources()), so a
 # disabled stage gives a page that says so, never a missing input.
 
 
@@ -11,8 +11,8 @@ for family in DRAWN:
         name:
             f"draw_{family}_figures"
         input:
-            **family_inputs(family, report_sources()),
-            **({"upstream": upstream_targets()} if family == "runtime" else {}),
+            **family_inputs(family, PLAN.report_sources()),
+            **({"upstream": PLAN.upstream_targets()} if family == "runtime" else {}),
             code=[str(REPORT_CODE / "figures.py"), str(REPORT_CODE / "tables.py")],
         output:
             **DRAWN[family],

@@ -4,8 +4,8 @@
 
 rule summarise_models:
     input:
-        tables=fits(paths.METRICS_TABLE),
-        truths=expand(paths.DATASET["truth"], n=DIMENSIONS),
+        tables=PLAN.fits(paths.METRICS_TABLE),
+        truths=expand(paths.DATASET["truth"], n=PLAN.dimensions),
     output:
         summary=paths.SUMMARY,
     log:
@@ -20,17 +20,17 @@ rule summarise_models:
         runtime=5,
     params:
         # Which (model, n) were not run, and why: the summary's note rows.
-        study={"dimensions": DIMENSIONS, "models": config["models"]},
+        study={"dimensions": PLAN.dimensions, "models": config["models"]},
     script:
         "../../scripts/summarise_models.py"
 
 
 rule choose_hidden_labels:
     input:
-        tables=fits(paths.METRICS_TABLE),
-        predictions=fits(paths.FIT_FILES["hidden_predictions"]),
+        tables=PLAN.fits(paths.METRICS_TABLE),
+        predictions=PLAN.fits(paths.FIT_FILES["hidden_predictions"]),
     output:
-        labels=expand(paths.HIDDEN_SUBMISSION, n=HIDDEN_DIMENSIONS),
+        labels=expand(paths.HIDDEN_SUBMISSION, n=PLAN.hidden_dimensions),
         choice=paths.HIDDEN_CHOICE,
     log:
         "logs/hiddenlabels/choose_hidden_labels.log",
@@ -43,7 +43,7 @@ rule choose_hidden_labels:
         mem_mb=500,
         runtime=5,
     params:
-        dimensions=HIDDEN_DIMENSIONS,
+        dimensions=PLAN.hidden_dimensions,
         # A function, so Snakemake leaves the pattern's braces alone.
         template=lambda wildcards: paths.FIT_FILES["hidden_predictions"],
     script:
@@ -52,8 +52,8 @@ rule choose_hidden_labels:
 
 rule collect_support:
     input:
-        metrics=fits(paths.FIT_FILES["metrics"], SUPPORT_MODELS),
-        truths=expand(paths.DATASET["truth"], n=DIMENSIONS),
+        metrics=PLAN.fits(paths.FIT_FILES["metrics"], PLAN.support_models),
+        truths=expand(paths.DATASET["truth"], n=PLAN.dimensions),
     output:
         support=paths.SUPPORT,
     log:

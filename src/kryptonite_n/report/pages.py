@@ -361,6 +361,7 @@ def build_context(inputs: Mapping[str, object], config: Mapping[str, Any],
         "attacks_config": config.get("attacks", {}),
         "network_config": config.get("network_analysis", {}),
         "carbon_config": config.get("carbon", {}),
+        "inference_batch_size": config.get("inference", {}).get("batch_size"),
     }
 
 
