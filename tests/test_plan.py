@@ -11,6 +11,9 @@ def test_expand_fills_every_combination_and_keeps_the_rest():
     assert expand("a/{n}/{repeat}/{model}", n=[9, 12], repeat=[0, 1]) == [
         "a/9/0/{model}", "a/9/1/{model}", "a/12/0/{model}", "a/12/1/{model}"]
     assert expand("x{n}", n=9) == ["x9"]
+    # A wildcard the pattern does not hold multiplies nothing.
+    assert expand("results/{model}/n{n}/metrics.csv", model="mlp", n=[9, 12], repeat=[0, 1, 2]) == [
+        "results/mlp/n9/metrics.csv", "results/mlp/n12/metrics.csv"]
 
 
 def test_the_plan_follows_the_configuration():
@@ -38,6 +41,8 @@ def test_the_plan_follows_the_configuration():
     assert "results/carbon/network_analysis/mlp_relu/n12.csv" in carbon
     assert "results/carbon/attack/poly_logreg/n9.csv" not in carbon
     assert plan.report_sources()["adversarial"] == [paths.ADVERSARIAL]
+    tables = plan.fits(paths.METRICS_TABLE)
+    assert len(tables) == len(set(tables)) == sum(map(len, plan.fitted.values()))
 
 
 def test_disabled_stages_leave_nothing_to_read():

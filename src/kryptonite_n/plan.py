@@ -22,14 +22,15 @@ NETWORK_MODEL = "mlp"
 
 
 def expand(pattern: str, **values: Any) -> list[str]:
-    """``pattern`` filled with every combination of the given values (scalars or lists); the
-    wildcards not given stay as they are."""
-    keys = list(values)
-    lists = [value if isinstance(value, list | tuple) else [value] for value in values.values()]
+    """``pattern`` filled with every combination of the given values (scalars or lists) of the
+    wildcards it holds; values of wildcards it does not hold are ignored, and the wildcards not
+    given stay as they are."""
+    used = {key: value for key, value in values.items() if f"{{{key}}}" in pattern}
+    lists = [value if isinstance(value, list | tuple) else [value] for value in used.values()]
     filled = []
     for combination in itertools.product(*lists):
         text = pattern
-        for key, value in zip(keys, combination, strict=True):
+        for key, value in zip(used, combination, strict=True):
             text = text.replace(f"{{{key}}}", str(value))
         filled.append(text)
     return filled
