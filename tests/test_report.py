@@ -20,6 +20,7 @@ from kryptonite_n.explore import explore_dataset
 from kryptonite_n.io import DataError
 from kryptonite_n.paths import dataset_files
 from kryptonite_n.report import figures, pages, site, tables
+from kryptonite_n.report.figures._shared import OKABE_ITO
 from kryptonite_n.summary import summarise
 
 TEMPLATES = REPO / "docs" / "templates"
@@ -181,6 +182,8 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
         assert selector["bind"]["options"] == [9, 12]
         assert outputs[f"{name}_svg"].read_text().lstrip().startswith("<svg")
         assert "n = 9 and 12" in spec["description"], spec["description"]
+        # Categories in Okabe & Ito's palette, told apart with colour-vision deficiencies.
+        assert spec["config"]["range"]["category"] == OKABE_ITO
         assert not outputs[name].with_suffix(".json").exists()
     (text,) = specs["data_histograms"]["datasets"].values()
     rows = pd.read_csv(io.StringIO(text)).to_dict("records")  # inlined as CSV text, parsed by Vega
