@@ -1,4 +1,4 @@
-"""Draw one family of report figures: Vega-Lite specs (JSON and script) and static SVGs."""
+"""Draw one family of report figures: per figure its Vega-Lite spec (a script), a static SVG and its CSV."""
 
 from kryptonite_n.jobs import job_log
 

@@ -1,12 +1,17 @@
-"""The quick run's site in a real browser, served over HTTP and opened from disk: every page
-loads, every chart draws, nothing is fetched from any other host, and the console stays clean.
+"""The quick run's site in a real browser, served over HTTP and opened from disk (file://):
+every page loads, every chart draws data (at least one data mark, no Vega warning), its
+selectors redraw it, it has an accessible description and a working CSV link, search finds
+pages from disk, charts follow the light and dark palettes, and nothing is fetched from any
+other host.
 
 Chromium is driven by Playwright from the system's own Chromium (never a downloaded one).
-Under CI (CI=true) this test must run: a missing browser fails it. Elsewhere it skips, saying why.
+Under CI (CI=true) these tests must run: a missing browser fails them. Elsewhere they skip,
+saying why.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import shutil
@@ -19,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import REPO
 
-from kryptonite_n.report.pages import PAGES
+from kryptonite_n.report.catalogue import PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +35,41 @@ CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-
 #: Schemes that never leave the page's host.
 LOCAL_SCHEMES = {"data", "blob", "about"}
 CHARTS_DRAWN = """() => [...document.querySelectorAll('div.vega-chart')].every(
-    c => c.querySelector('svg.marks, canvas.marks') || c.classList.contains('vega-chart--failed'))"""
+    c => c.dataset.embedded === 'done' || c.classList.contains('vega-chart--failed'))"""
+#: Per chart: its id, how many data marks it drew (items of marks whose role is "mark": not
+#: axes, legends or titles), the container's accessible name (Vega sets it to the spec's
+#: description), the spec's description and the caption the container is described by.
+CHART_FACTS = """() => [...document.querySelectorAll('div.vega-chart')].map(c => {
+    let marks = 0;
+    const visit = node => {
+        if (!node) return;
+        if (node.marktype && node.marktype !== 'group' && node.role === 'mark') {
+            marks += (node.items || []).length;
+        }
+        (node.items || []).forEach(item => (item.items || []).forEach(visit));
+    };
+    if (c.vegaView) visit(c.vegaView.scenegraph().root);
+    const spec = (window.kryptoniteSpecs || {})[c.dataset.name] || {};
+    const caption = document.getElementById(c.getAttribute('aria-describedby') || '');
+    return {id: c.id, marks: marks, failed: c.classList.contains('vega-chart--failed'),
+            label: c.getAttribute('aria-label') || '', description: spec.description || '',
+            caption: caption ? caption.textContent : ''};
+})"""
+#: The colour of one pixel of a PNG (decoded by the browser itself: no imaging library needed).
+PIXEL = """async ([png, x, y]) => {
+    const image = new Image();
+    image.src = 'data:image/png;base64,' + png;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width; canvas.height = image.height;
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    return Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
+}"""
+PAGE_BACKGROUND = """() => {
+    const m = getComputedStyle(document.body).backgroundColor.match(/\\d+(\\.\\d+)?/g).map(Number);
+    return m.slice(0, 3);
+}"""
 
 
 def unavailable(reason: str) -> None:
@@ -76,85 +115,187 @@ def served_site(quick_run) -> Iterator[tuple[str, Path]]:
         thread.join()
 
 
-def test_every_page_renders_offline(served_site, chromium, tmp_path):
+class Browser:
+    """One Chromium context that records console errors, warnings and requests off the disk/host."""
+
+    def __init__(self, playwright, chromium: str, profile: Path, local) -> None:
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900}, color_scheme="light")
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.foreign: list[str] = []
+        self.context.on("request", lambda req: None if local(urlsplit(req.url))
+                        else self.foreign.append(req.url))
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"{self.page.url}: {error}"))
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"{self.page.url}: {message.text}")
+        elif message.type == "warning":
+            self.warnings.append(f"{self.page.url}: {message.text}")
+
+    def charts(self) -> list[dict]:
+        self.page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+        return self.page.evaluate(CHART_FACTS)
+
+    def assert_clean(self) -> None:
+        assert not self.foreign, f"requests left the site: {self.foreign}"
+        assert not self.errors, f"console errors: {self.errors}"
+        # Vega warns, e.g. "Infinite extent", when a chart's data is empty or not numbers.
+        assert not self.warnings, f"console warnings: {self.warnings}"
+
+
+def check_charts(name: str, charts: list[dict]) -> None:
+    for chart in charts:
+        assert not chart["failed"], (name, chart)
+        assert chart["marks"] > 0, f"{name}: chart {chart['id']} drew no data mark"
+        assert len(chart["description"].strip()) > 20, f"{name}: chart {chart['id']} has no description"
+        assert chart["label"] == chart["description"], f"{name}: chart {chart['id']} is not named by it"
+        assert chart["caption"].strip(), f"{name}: chart {chart['id']} has no caption to describe it"
+
+
+def change_every_selector(page) -> int:
+    """Pick another value in each chart's selectors; wait until the chart redraws. Returns how many."""
+    changed = 0
+    for container in page.locator("div.vega-chart").all():
+        for select in container.locator("select").all():
+            options = select.locator("option").all_inner_texts()
+            if len(options) < 2:
+                continue
+            before = container.locator("svg.marks").inner_html()
+            current = select.input_value()
+            other = next(o for o in options if o != current)
+            select.select_option(label=other)
+            container.locator("svg.marks").evaluate(
+                "(svg, before) => new Promise((resolve, reject) => {"
+                "  const start = Date.now();"
+                "  (function poll() { if (svg.innerHTML !== before) resolve(); "
+                "    else if (Date.now() - start > 10000) reject(new Error('the chart did not change')); "
+                "    else requestAnimationFrame(poll); })(); })", before)
+            changed += 1
+    return changed
+
+
+def test_every_page_renders_served(served_site, chromium, tmp_path):
     from playwright.sync_api import sync_playwright
 
     base, site = served_site
     origin = urlsplit(base).netloc
     pages = sorted(path.name for path in site.glob("*.html") if path.name != "404.html")
     assert {f"{page}.html" for page in PAGES} <= set(pages)
-    errors: list[str] = []
-    foreign: list[str] = []
     charts: dict[str, int] = {}
-    failed: dict[str, list[str]] = {}
-
-    def request(req) -> None:
-        url = urlsplit(req.url)
-        if url.scheme not in LOCAL_SCHEMES and url.netloc != origin:
-            foreign.append(req.url)
-
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900})
+        browser = Browser(playwright, chromium, tmp_path / "profile",
+                          lambda url: url.scheme in LOCAL_SCHEMES or url.netloc == origin)
         try:
-            context.on("request", request)
-            page = context.new_page()
-            page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
-                    if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
             for name in pages:
-                response = page.goto(base + name, wait_until="networkidle")
+                response = browser.page.goto(base + name, wait_until="networkidle")
                 assert response is not None and response.ok, (name, response and response.status)
-                page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
-                containers = page.locator("div.vega-chart")
-                charts[name] = containers.count()
-                failed[name] = [containers.nth(i).get_attribute("id") for i in range(charts[name])
-                                if containers.nth(i).locator("svg.marks, canvas.marks").count() == 0]
-                if name in ("index.html", "robustness.html"):
-                    page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}.png"), full_page=True)
-                # Every selector (n, attacked features) redraws its chart without error.
-                for select in page.locator("div.vega-chart select").all():
-                    for option in select.locator("option").all_inner_texts():
-                        select.select_option(label=option)
-                page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
+                facts = browser.charts()
+                check_charts(name, facts)
+                charts[name] = len(facts)
+                change_every_selector(browser.page)
+                check_charts(name, browser.charts())
         finally:
-            context.close()
-    assert not foreign, f"requests left the host: {foreign}"
-    assert not errors, f"console errors: {errors}"
-    assert not any(failed.values()), f"charts not drawn: {failed}"
+            browser.context.close()
+    browser.assert_clean()
     # The quick run produces every stage, so every page has charts.
     assert all(charts[f"{page}.html"] > 0 for page in PAGES), charts
 
 
-def test_pages_opened_from_disk_draw_every_chart(quick_run, chromium, tmp_path):
+def test_pages_opened_from_disk_draw_describe_and_link_their_data(quick_run, chromium, tmp_path):
     """The site also works without a server (file://), where browsers refuse fetch()."""
     from playwright.sync_api import sync_playwright
 
     site = quick_run.directory / "site"
-    errors: list[str] = []
-    foreign: list[str] = []
-    failed: dict[str, list[str]] = {}
+    changed = 0
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        browser = Browser(playwright, chromium, tmp_path / "profile",
+                          lambda url: url.scheme in LOCAL_SCHEMES | {"file"})
         try:
-            context.on("request", lambda req: foreign.append(req.url)
-                       if urlsplit(req.url).scheme not in LOCAL_SCHEMES | {"file"} else None)
-            page = context.new_page()
-            page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
-                    if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+            page = browser.page
             for name in PAGES:
                 page.goto((site / f"{name}.html").as_uri(), wait_until="load")
-                page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
-                containers = page.locator("div.vega-chart")
-                failed[name] = [containers.nth(i).get_attribute("id") for i in range(containers.count())
-                                if containers.nth(i).locator("svg.marks, canvas.marks").count() == 0]
-                assert containers.count() > 0, name
+                facts = browser.charts()
+                assert facts, f"{name}: no chart"
+                check_charts(name, facts)
+                changed += change_every_selector(page)
+                # Every chart links the CSV it was drawn from, relative, readable from disk.
+                # Clicking it hands the reader the file (Chromium downloads a CSV).
+                links = page.locator("a[href$='.csv']")
+                assert links.count() == len(facts), name
+                for link in links.all():
+                    href = link.get_attribute("href")
+                    assert not href.startswith(("/", "http")), href
+                    with page.expect_download() as download:
+                        link.click()
+                    assert Path(download.value.path()).read_bytes() == (site / href).read_bytes(), href
         finally:
-            context.close()
-    assert not foreign, f"requests left the disk: {foreign}"
-    assert not errors, f"console errors: {errors}"
-    assert not any(failed.values()), f"charts not drawn: {failed}"
+            browser.context.close()
+    browser.assert_clean()
+    assert changed > 0, "no chart had a selector to change"
+
+
+def test_search_works_from_disk(quick_run, chromium, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    site = quick_run.directory / "site"
+    with sync_playwright() as playwright:
+        browser = Browser(playwright, chromium, tmp_path / "profile",
+                          lambda url: url.scheme in LOCAL_SCHEMES | {"file"})
+        try:
+            page = browser.page
+            page.goto((site / "index.html").as_uri(), wait_until="load")
+            query = page.locator("input.md-search__input")
+            query.click()
+            # Typed key by key, as a reader does: Material searches on keyboard input.
+            query.press_sequentially("parity", delay=50)
+            page.wait_for_function(
+                "() => document.querySelectorAll('.md-search-result__item').length > 0", timeout=30_000)
+            meta = page.locator(".md-search-result__meta").inner_text()
+            assert "Initializing" not in meta, meta
+            results = page.locator(".md-search-result__item a").evaluate_all(
+                "links => links.map(a => a.getAttribute('href'))")
+            assert any(href.split("#")[0].endswith(".html") for href in results), results
+        finally:
+            browser.context.close()
+    browser.assert_clean()
+
+
+def test_charts_follow_the_light_and_dark_palettes(quick_run, chromium, tmp_path):
+    """The toggle switches the page to dark; the chart is redrawn on the page's own background."""
+    from playwright.sync_api import sync_playwright
+
+    site = quick_run.directory / "site"
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen = {}
+    with sync_playwright() as playwright:
+        browser = Browser(playwright, chromium, tmp_path / "profile",
+                          lambda url: url.scheme in LOCAL_SCHEMES | {"file"})
+        try:
+            page = browser.page
+            page.goto((site / "index.html").as_uri(), wait_until="load")
+            browser.charts()
+            chart = page.locator("div.vega-chart svg.marks").first
+            for scheme, toggle in (("light", "Switch to dark mode"), ("dark", "Switch to light mode")):
+                page.wait_for_function(
+                    "s => [...document.querySelectorAll('div.vega-chart')].every("
+                    "c => c.dataset.scheme === s && c.dataset.embedded === 'done')",
+                    arg=scheme, timeout=30_000)
+                chart = page.locator("div.vega-chart svg.marks").first
+                png = chart.screenshot(path=str(ARTIFACTS / f"chart-{scheme}.png"))
+                page.screenshot(path=str(ARTIFACTS / f"index-{scheme}.png"), full_page=True)
+                corner = page.evaluate(PIXEL, [base64.b64encode(png).decode(), 2, 2])
+                background = page.evaluate(PAGE_BACKGROUND)
+                assert all(abs(a - b) <= 2 for a, b in zip(corner, background, strict=True)), (
+                    scheme, corner, background)
+                seen[scheme] = background
+                page.get_by_title(toggle).first.click()
+        finally:
+            browser.context.close()
+    browser.assert_clean()
+    assert seen["light"] != seen["dark"], seen
+    assert sum(seen["dark"]) < sum(seen["light"]), seen

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -19,11 +20,13 @@ from kryptonite_n.explore import explore_dataset
 from kryptonite_n.io import DataError
 from kryptonite_n.paths import dataset_files
 from kryptonite_n.report import figures, pages, site, tables
+from kryptonite_n.report.figures._shared import OKABE_ITO
 from kryptonite_n.summary import summarise
 
 TEMPLATES = REPO / "docs" / "templates"
 STATIC = {"embed": REPO / "docs" / "static" / "javascripts" / "embed.js",
-          "style": REPO / "docs" / "static" / "stylesheets" / "report.css"}
+          "style": REPO / "docs" / "static" / "stylesheets" / "report.css",
+          "iframe_worker": REPO / "docs" / "static" / "javascripts" / "vendor" / "iframe-worker" / "shim.js"}
 OFF = {"enabled": False}
 
 
@@ -39,6 +42,23 @@ def study(tmp_path_factory) -> Path:
                                     for name in ("features", "histograms", "correlation", "pca")},
                         histogram_bins=30, pca_points=300, seed=1)
     return root
+
+
+def walk(node: object) -> list[dict]:
+    """Every mapping inside a spec."""
+    if isinstance(node, dict):
+        return [node, *(m for value in node.values() for m in walk(value))]
+    if isinstance(node, list):
+        return [m for value in node for m in walk(value)]
+    return []
+
+
+def read_spec(script: Path, name: str) -> dict:
+    """The Vega-Lite spec a figure's script registers under ``name``."""
+    prefix = f'(window.kryptoniteSpecs = window.kryptoniteSpecs || {{}})["{name}"] = '
+    text = script.read_text()
+    assert text.startswith(prefix)
+    return json.loads(text.removeprefix(prefix).rstrip().removesuffix(";"))
 
 
 def data_sources(root: Path) -> dict[str, list[str]]:
@@ -148,26 +168,42 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
     assert names == ["data_histograms", "data_correlation", "data_pca", "data_xor_slice"]
     outputs = {}
     for name in names:
-        outputs[name], outputs[f"{name}_svg"] = tmp_path / f"{name}.json", tmp_path / f"{name}.svg"
-        outputs[f"{name}_script"] = tmp_path / f"{name}.js"
+        outputs[name], outputs[f"{name}_svg"] = tmp_path / f"{name}.js", tmp_path / f"{name}.svg"
+        outputs[f"{name}_csv"] = tmp_path / f"{name}.csv"
     drawn = figures.draw_family("data", figures.family_inputs("data", sources), outputs)
     assert drawn == names
     histograms = pd.concat([pd.read_csv(p).assign(n=tables.n_of(p)) for p in sources["histograms"]])
+    specs = {}
     for name in names:
-        spec = json.loads(outputs[name].read_text())
+        # The spec ships once, as a script registering it by name (also works from file://).
+        specs[name] = spec = read_spec(outputs[name], name)
         assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
         (selector,) = [p for p in spec["params"] if p["name"] == "n_choice"]
         assert selector["bind"]["options"] == [9, 12]
         assert outputs[f"{name}_svg"].read_text().lstrip().startswith("<svg")
-        # The same spec as a script registering it by name, for pages opened from disk.
-        script = outputs[f"{name}_script"].read_text()
-        prefix = f'(window.kryptoniteSpecs = window.kryptoniteSpecs || {{}})["{name}"] = '
-        assert script.startswith(prefix)
-        assert json.loads(script.removeprefix(prefix).rstrip().removesuffix(";")) == spec
-    (rows,) = json.loads(outputs["data_histograms"].read_text())["datasets"].values()
+        assert "n = 9 and 12" in spec["description"], spec["description"]
+        # Categories in Okabe & Ito's palette, told apart with colour-vision deficiencies.
+        assert spec["config"]["range"]["category"] == OKABE_ITO
+        assert not outputs[name].with_suffix(".json").exists()
+    (text,) = specs["data_histograms"]["datasets"].values()
+    rows = pd.read_csv(io.StringIO(text)).to_dict("records")  # inlined as CSV text, parsed by Vega
     assert len(rows) == len(histograms)
+    (reference,) = [v["data"] for v in walk(specs["data_histograms"]) if isinstance(v.get("data"), dict)
+                    and "name" in v["data"]]
+    assert reference["format"]["type"] == "csv" and reference["format"]["parse"]["pmf"] == "number"
     assert {(r["n"], r["feature"], r["family"]) for r in rows} == set(
         zip(histograms["n"], histograms["feature"], histograms["family"], strict=True))
+    # The CSV beside the figure holds exactly the rows the chart draws.
+    csv = pd.read_csv(outputs["data_histograms_csv"])
+    pd.testing.assert_frame_equal(csv, pd.DataFrame(rows)[csv.columns], check_dtype=False)
+    features = pd.concat([pd.read_csv(p) for p in sources["features"]])
+    described = specs["data_histograms"]["description"]
+    assert described.startswith(f"Histograms of the values of {len(features)} features")
+    # The slice's description quotes how often the label is the XOR of the two drawn bits.
+    (points,) = specs["data_xor_slice"]["datasets"].values()
+    points = pd.read_csv(io.StringIO(points))
+    agree = (((points["x_a"] > 0.5) ^ (points["x_b"] > 0.5)) == (points["label"] == 1)).mean()
+    assert f"in {agree:.1%} of the rows shown" in specs["data_xor_slice"]["description"]
 
 
 def test_a_family_without_its_stage_draws_nothing():
@@ -226,14 +262,16 @@ def test_the_site_builds_strictly_and_offline(study, tmp_path):
     for family in ("data", "models"):
         outputs = {}
         for name in figures.figure_names(family, sources):
-            outputs[name] = docs / "figures" / f"{name}.json"
+            outputs[name] = docs / "figures" / f"{name}.js"
             outputs[f"{name}_svg"] = docs / "figures" / f"{name}.svg"
-            outputs[f"{name}_script"] = docs / "figures" / f"{name}.js"
+            outputs[f"{name}_csv"] = docs / "figures" / f"{name}.csv"
         drawn += [str(outputs[n]) for n in figures.draw_family(family, figures.family_inputs(family, sources),
                                                                     outputs)]
     render(tmp_path, sources, drawn, study_config())
     site.prepare_assets(STATIC, {"bundle": docs / site.BUNDLE, "embed": docs / "javascripts" / "embed.js",
-                                 "style": docs / "stylesheets" / "report.css"})
+                                 "style": docs / "stylesheets" / "report.css",
+                                 "iframe_worker": docs / "javascripts" / "vendor" / "iframe-worker"
+                                 / "shim.js"})
     outputs = {"site": tmp_path / "site", "config": tmp_path / "mkdocs.yml"}
     (docs / "figures" / "stale.json").write_text("{}")  # left by an earlier run: not shipped
     documents = [p for p in docs.rglob("*") if p.is_file() and p.name != "stale.json"]
@@ -242,8 +280,19 @@ def test_the_site_builds_strictly_and_offline(study, tmp_path):
     built = {p.name for p in (tmp_path / "site").glob("*.html")}
     assert {f"{page}.html" for page in pages.PAGES} <= built
     index = (tmp_path / "site" / "index.html").read_text()
-    assert 'data-spec="figures/models_accuracy.json"' in index
-    assert (tmp_path / "site" / "figures" / "models_accuracy.json").exists()
+    assert 'data-spec="figures/models_accuracy.js"' in index
+    assert 'href="figures/models_accuracy.csv"' in index
+    for kind in ("js", "svg", "csv"):
+        assert (tmp_path / "site" / "figures" / f"models_accuracy.{kind}").exists()
+    assert not list((tmp_path / "site" / "figures").glob("*.json"))  # each spec ships once
+    # Search from disk: the index as a script, the worker shim vendored, not from unpkg.com.
+    assert (tmp_path / "site" / "search" / "search_index.js").exists()
+    assert 'src="javascripts/vendor/iframe-worker/shim.js"' in index
+    assert "unpkg.com" not in index
+    # What no page loads is not shipped: source maps, other languages' stemmers.
+    assert not list((tmp_path / "site").rglob("*.map"))
+    assert not (tmp_path / "site" / "assets" / "javascripts" / "lunr" / "wordcut.js").exists()
+    assert (tmp_path / "site" / "assets" / "javascripts" / "workers").is_dir()
     # Every script and stylesheet comes from the site itself; no web font is asked for.
     for page in built:
         html = (tmp_path / "site" / page).read_text()

@@ -102,6 +102,8 @@ REPORT_ASSETS = {
     "bundle": f"{REPORT_DOCS}/javascripts/vendor/vega-bundle.js",
     "embed": f"{REPORT_DOCS}/javascripts/embed.js",
     "style": f"{REPORT_DOCS}/stylesheets/report.css",
+    # Runs the search worker from disk (file://); see docs/report.md.
+    "iframe_worker": f"{REPORT_DOCS}/javascripts/vendor/iframe-worker/shim.js",
 }
 MKDOCS_CONFIG = f"{REPORT}/mkdocs.yml"
 

@@ -8,8 +8,13 @@ from kryptonite_n import paths
 from kryptonite_n.config import model_settings, prepare_config
 from kryptonite_n.models import MODELS, spec
 from kryptonite_n.plan import NETWORK_MODEL, StudyPlan, model_code, module_file
-from kryptonite_n.report.figures import FAMILIES, family_inputs, figure_names
-from kryptonite_n.report.pages import PAGES
+from kryptonite_n.report.catalogue import (
+    FAMILIES,
+    FIGURE_FILES,
+    PAGES,
+    family_inputs,
+    figure_names,
+)
 
 config.update(
     prepare_config(config, workflow.source_path("../schemas/config.schema.yaml"))
@@ -27,6 +32,7 @@ REPORT_CODE = SOURCE / "report"
 STATIC = {
     "embed": REPO / "docs" / "static" / "javascripts" / "embed.js",
     "style": REPO / "docs" / "static" / "stylesheets" / "report.css",
+    "iframe_worker": REPO / "docs/static/javascripts/vendor/iframe-worker/shim.js",
 }
 
 
@@ -59,10 +65,16 @@ def analysed_networks(wildcards):
     }
 
 
+def figure_code():
+    """The drawing code: editing any page's figures redraws (the catalogue says what exists)."""
+    drawing = sorted(str(path) for path in (REPORT_CODE / "figures").glob("*.py"))
+    return drawing + [str(REPORT_CODE / name) for name in ("catalogue.py", "tables.py")]
+
+
 def figure_outputs(family):
     outputs = {}
     for name in figure_names(family, PLAN.report_sources()):
-        for kind, suffix in (("json", ""), ("svg", "_svg"), ("js", "_script")):
+        for suffix, kind in FIGURE_FILES.items():
             outputs[f"{name}{suffix}"] = paths.fill(
                 paths.FIGURE, figure=name, kind=kind
             )
@@ -73,7 +85,7 @@ DRAWN = {family: figure_outputs(family) for family in FAMILIES}
 DRAWN = {family: outputs for family, outputs in DRAWN.items() if outputs}
 
 
-def figure_files(kind="json"):
+def figure_files(kind="js"):
     return [
         p
         for outputs in DRAWN.values()

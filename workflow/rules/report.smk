@@ -13,7 +13,7 @@ for family in DRAWN:
         input:
             **family_inputs(family, PLAN.report_sources()),
             **({"upstream": PLAN.upstream_targets()} if family == "runtime" else {}),
-            code=[str(REPORT_CODE / "figures.py"), str(REPORT_CODE / "tables.py")],
+            code=figure_code(),
         output:
             **DRAWN[family],
             carbon=paths.fill(paths.CARBON_REPORT_JOB, job=f"draw_{family}_figures"),
@@ -60,7 +60,7 @@ rule prepare_assets:
 rule render_pages:
     input:
         **page_sources(),
-        figures=figure_files("json"),
+        figures=figure_files("js"),
         templates=sorted(str(path) for path in TEMPLATES.glob("*.j2")),
         code=[str(REPORT_CODE / "pages.py"), str(REPORT_CODE / "tables.py")],
     output:
@@ -98,9 +98,9 @@ rule render_pages:
 rule build_site:
     input:
         pages=[paths.fill(paths.PAGE, page=page) for page in PAGES],
-        figures=figure_files("json")
-        + figure_files("js")
+        figures=figure_files("js")
         + figure_files("svg")
+        + figure_files("csv")
         + [paths.RULEGRAPH],
         assets=list(paths.REPORT_ASSETS.values()),
         mkdocs=str(REPO / "mkdocs.yml"),

@@ -24,6 +24,7 @@ from kryptonite_n.carbon import STAGES
 from kryptonite_n.data import TARGETS
 from kryptonite_n.io import atomic_path
 from kryptonite_n.report import tables
+from kryptonite_n.report.catalogue import PAGES
 from kryptonite_n.report.figures import (
     ADVERSARIAL_COLUMNS,
     CARBON_COLUMNS,
@@ -33,16 +34,6 @@ from kryptonite_n.report.figures import (
 )
 from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS
 
-#: Page (template and Markdown file stem) -> title, in navigation order.
-PAGES = {
-    "index": "Overview",
-    "data": "Data",
-    "models": "Models",
-    "secret": "The dataset's secret",
-    "robustness": "Robustness",
-    "sustainability": "Sustainability",
-    "reproducibility": "Reproducibility",
-}
 #: Models whose decision is not learned from the labels.
 HAND_MADE = ("xor_oracle",)
 #: Packages whose versions the Reproducibility page lists.
@@ -347,7 +338,7 @@ def build_context(inputs: Mapping[str, object], config: Mapping[str, Any],
                   logs_dir: Path | str = "logs") -> dict[str, Any]:
     """Everything the templates quote, from the run's result files and its configuration."""
     inputs = as_lists(inputs)
-    figures = {Path(p).name.removesuffix(".json") for p in inputs.get("figures", [])}
+    figures = {Path(p).name.removesuffix(".js") for p in inputs.get("figures", []) if str(p).endswith(".js")}
     return {
         "config": config,
         "figures": figures,

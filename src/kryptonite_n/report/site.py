@@ -1,8 +1,9 @@
 """The site around the pages: vendored JavaScript, the rule graph, and the MkDocs build.
 
-The site works offline: one Vega / Vega-Lite / Vega-Embed bundle (from vl-convert) is shipped
-with it, ``embed.js`` fetches each chart's spec from the site itself, the theme loads no web
-fonts, and nothing else is requested from anywhere.
+The site works offline, also opened from disk: one Vega / Vega-Lite / Vega-Embed bundle (from
+vl-convert) is shipped with it, each chart's spec is a script beside its page, search runs from a
+script index in an iframe worker (Material's offline plugin, with a vendored shim), the theme
+loads no web fonts, and nothing else is requested from anywhere.
 """
 
 from __future__ import annotations
@@ -113,11 +114,39 @@ def site_config(mkdocs_yml: Path | str, docs_dir: Path | str, site_dir: Path | s
 
 def mkdocs_build(config_file: Path | str) -> str:
     """``mkdocs build --strict``: any warning fails the build. Returns MkDocs' log."""
+    # mkdocs-material (pinned, see docs/report.md) prints an end-of-life notice on every build;
+    # NO_MKDOCS_2_WARNING is its documented switch. Everything else MkDocs warns about fails.
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-                             str(config_file)], capture_output=True, text=True, check=False)
+                             str(config_file)], capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise DataError(f"mkdocs build --strict failed for {config_file}:\n{result.stderr.strip()}")
     return result.stderr
+
+
+def search_languages(config: dict) -> list[str]:
+    """The languages of the search plugin's index (Material's default: the site's, here English)."""
+    for plugin in config.get("plugins") or []:
+        if isinstance(plugin, dict) and "search" in plugin:
+            lang = (plugin["search"] or {}).get("lang") or ["en"]
+            return [lang] if isinstance(lang, str) else list(lang)
+    return ["en"]
+
+
+def prune_site(site: Path | str, config: dict) -> list[Path]:
+    """Delete theme files no reader's browser loads; returns what was removed.
+
+    Material ships source maps of its scripts (for its own debugging) and lunr's stemmers and
+    word splitters for other languages, which its search worker loads only for an index in a
+    language other than English. Together they are about 2 MB of a site that must stay light.
+    """
+    site = Path(site)
+    removed = sorted((site / "assets").rglob("*.map"))
+    if search_languages(config) == ["en"]:
+        removed += sorted(p for p in (site / "assets" / "javascripts" / "lunr").rglob("*") if p.is_file())
+    for path in removed:
+        path.unlink()
+    return removed
 
 
 def stage_documents(docs_dir: Path | str, documents: Sequence[str | Path], staging: Path) -> None:
@@ -151,6 +180,9 @@ def build_site(mkdocs_yml: Path | str, docs_dir: Path | str, documents: Sequence
             config = site_config(mkdocs_yml, staging, building)
             build_config.write_text(yaml.safe_dump(config, sort_keys=False))
             print(mkdocs_build(build_config), file=sys.stderr)
+            removed = prune_site(building, config)
+            print(f"removed {len(removed)} theme files no page loads (source maps, other languages' "
+                  f"search stemmers)", file=sys.stderr)
         with atomic_path(outputs["config"]) as tmp:
             tmp.write_text(yaml.safe_dump(site_config(mkdocs_yml, docs_dir, site), sort_keys=False))
         shutil.rmtree(site, ignore_errors=True)
