@@ -81,3 +81,12 @@ def test_a_plan_known_to_hold_jobs_is_found(tmp_path):
     ]
     assert all(job.reason.startswith("Missing output files") for job in jobs.values())
     assert not nothing_planned(run, "--", "results/data/n9/features.csv")
+
+
+def test_a_finished_target_plans_nothing_in_snakemakes_own_words(tmp_path):
+    run = WorkflowRun(tmp_path, REPO / "config" / "quick.yaml")
+    target = "results/data/n9/kryptonite-9-y.npy"
+    assert [job.rule for job in planned(run, "--", target).values()] == ["prepare_dataset"]
+    run.run("--", target)
+    assert nothing_planned(run, "--", target)
+    assert planned(run, "--", target) == {}
