@@ -5,7 +5,7 @@ The naive variant expands the features as the response paper did: scikit-learn's
 which computes every subset product up to the top degree before keeping the wanted ones (at
 n = 15, 18000 x 32767 values: 2.4 GB in float32, twice in float64; at n = 18, 23 GB in
 float32, so only the streamed variant runs there). Its matrix is then trained by *the same*
-SGD as the streamed model (``poly_logreg.train_sgd``: the same epochs, batches, learning-rate
+SGD as the streamed model (``polynomial.train_sgd``: the same epochs, batches, learning-rate
 schedule, penalty step and random order): the two variants do the same optimisation, and
 only the way the monomials are held differs. So the times and the accuracies compare like
 with like, and the naive accuracy is printed beside the streamed one. (The paper's own
@@ -100,7 +100,7 @@ class ExpandedBasis:
 
 
 def _same_order(task) -> np.random.Generator:
-    """The random batch order of the workflow's fit of this repeat (as ``poly_logreg.fit`` seeds it)."""
+    """The random batch order of the workflow's fit of this repeat (as ``polynomial.fit`` seeds it)."""
     return np.random.default_rng(np.random.SeedSequence([task.seed, task.n, task.repeats[0], 2]))
 
 
@@ -124,7 +124,7 @@ def run_stream(n: int, threads: int) -> dict:
 def run_naive(n: int, threads: int) -> dict:
     import torch
 
-    from kryptonite_n.models.poly_logreg import standardise, train_sgd
+    from kryptonite_n.polynomial import standardise, train_sgd
 
     torch.set_num_threads(threads)
     task = _task(n, threads)
