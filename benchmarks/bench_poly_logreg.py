@@ -107,6 +107,7 @@ def _same_order(task) -> np.random.Generator:
 def run_stream(n: int, threads: int) -> dict:
     import torch
 
+    import kryptonite_n.polynomial  # noqa: F401  (imported untimed, as the naive variant's modules are)
     from kryptonite_n.models import poly_logreg
 
     torch.set_num_threads(threads)
