@@ -13,7 +13,10 @@ the largest single process over the run (getrusage of the children, the same mea
 Snakemake itself), and the sum of the resident memory of every process of the run, sampled
 twice a second (what the machine had to hold at once). Per rule, the largest max_rss and
 wall time suggest its resources: mem_mb with 50% headroom, runtime twice the slowest job.
-Prints `name: value` lines.
+Every run is given the project's default profile explicitly (``--profile profiles/default``)
+and starts in its own working directory, so the figures do not depend on the folder the
+benchmark is started from (Snakemake would otherwise pick up ``profiles/default`` only when
+started from the repository). Prints `name: value` lines, the mode first.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+PROFILE = REPO / "profiles" / "default"
 JOB_START = re.compile(r"^(?:local)?rule (\S+):$")
 
 
@@ -105,12 +109,14 @@ class TreeSampler(threading.Thread):
 
 
 def run_workflow(directory: Path, configfile: Path, cores: int, extra_config: list[str]) -> dict[str, float]:
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"), "--directory",
-               str(directory), "--configfile", str(configfile), "--cores", str(cores)]
+    command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"), "--profile", str(PROFILE),
+               "--directory", str(directory), "--configfile", str(configfile), "--cores", str(cores)]
     if extra_config:
         command += ["--config", *extra_config]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               cwd=directory)
     sampler = TreeSampler(process.pid)
     sampler.start()
     output, _ = process.communicate()
@@ -172,6 +178,8 @@ def main() -> None:
               (("quick", "quick.yaml", args.quick), ("full", "config.yaml", args.full)) if wanted]
     if not chosen:
         parser.error("choose --quick, --full or --from-logs")
+    print(f"mode: {', '.join(name for name, _ in chosen)} ({args.cores} cores, profile {PROFILE.name}"
+          f"{', --config ' + ' '.join(args.config) if args.config else ''})")
     print(f"cores: {args.cores}")
     for name, configfile in chosen:
         directory = (args.directory / name if args.directory

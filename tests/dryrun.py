@@ -3,6 +3,11 @@
 Each planned job is printed as ``rule NAME:`` (or ``localrule NAME:``) followed by indented
 ``key: value`` lines (input, output, log, reason, wildcards, ...). A job is known by its rule
 and its log (unique per job in this workflow), or its outputs when it has no log.
+
+The parser cannot go silent: ``planned`` checks the jobs it found against the total of
+Snakemake's own "Job stats" table, and an empty plan must come with Snakemake's own
+"Nothing to be done" (``nothing_planned``). A change of Snakemake's listing format therefore
+fails the tests instead of making every plan look empty.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from conftest import WorkflowRun
 from kryptonite_n.models import MODELS
 
 JOB_START = re.compile(r"^(?:local)?rule (\S+):$")
+#: The last line of Snakemake's "Job stats" table: ``total   N``.
+JOB_TOTAL = re.compile(r"^total\s+(\d+)\s*$", re.MULTILINE)
+NOTHING_TO_DO = "Nothing to be done"
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,38 @@ def parse_jobs(listing: str) -> dict[tuple[str, str], Job]:
     return jobs
 
 
+def check_listing(listing: str, jobs: dict[tuple[str, str], Job]) -> None:
+    """Raise unless the parsed jobs agree with what Snakemake itself says it would run."""
+    totals = [int(total) for total in JOB_TOTAL.findall(listing)]
+    if NOTHING_TO_DO in listing:
+        if jobs or totals:
+            raise AssertionError(f"Snakemake says {NOTHING_TO_DO!r} but {len(jobs)} jobs were parsed")
+        return
+    if not totals:
+        raise AssertionError(f"a dry run neither says {NOTHING_TO_DO!r} nor has a job count:\n"
+                             f"{listing[-3000:]}")
+    # Snakemake prints its table before and after the listing: every copy must agree.
+    if set(totals) != {len(jobs)}:
+        raise AssertionError(f"Snakemake plans {' and '.join(map(str, sorted(set(totals))))} jobs, "
+                             f"the parser found {len(jobs)}:\n{listing[-3000:]}")
+
+
 def planned(run: WorkflowRun, *extra: str) -> dict[tuple[str, str], Job]:
     """The jobs ``snakemake --dry-run`` (with ``extra`` options and targets) would run."""
     result = run.run("--dry-run", *extra)
-    return parse_jobs(result.stdout + "\n" + result.stderr)
+    listing = result.stdout + "\n" + result.stderr
+    jobs = parse_jobs(listing)
+    check_listing(listing, jobs)
+    return jobs
+
+
+def nothing_planned(run: WorkflowRun, *extra: str) -> bool:
+    """True when Snakemake itself says there is "Nothing to be done" (and the parser agrees)."""
+    result = run.run("--dry-run", *extra)
+    listing = result.stdout + "\n" + result.stderr
+    jobs = parse_jobs(listing)
+    check_listing(listing, jobs)
+    return NOTHING_TO_DO in listing and not jobs
 
 
 def fit_job(jobs: dict[tuple[str, str], Job], model: str, n: int) -> Job | None:

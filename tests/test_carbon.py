@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import unavailable
 
 from kryptonite_n import carbon
 from kryptonite_n.carbon import (
@@ -239,8 +240,7 @@ OFFLINE_JOB = textwrap.dedent("""
 def test_a_job_is_measured_without_any_network(tmp_path):
     problem = _unshare_problem()
     if problem:
-        print(f"skipping the offline test: {problem}")
-        pytest.skip(problem)
+        unavailable(f"the offline-carbon test needs a network namespace: {problem}")
     (tmp_path / "tmp").mkdir()
     result = subprocess.run(
         ["unshare", "-n", sys.executable, "-c", OFFLINE_JOB, "carbon/job.csv"],

@@ -118,29 +118,62 @@ def test_generated_and_published_files_go_through_the_same_reader(published, sma
     assert again.truth["informative"] == small_dataset.truth["informative"]
 
 
-@pytest.mark.parametrize(
-    ("damage", "message"),
-    [
-        (lambda f, d: f["X"].write_bytes(f["X"].read_bytes()[:200]), "not a readable .npy"),
-        (lambda f, d: np.save(f["X"], np.where(np.arange(d.X.size).reshape(d.X.shape) == 7, np.nan, d.X)),
-         "non-finite"),
-        (lambda f, d: np.save(f["y"], np.where(np.arange(len(d.y)) == 3, 2, d.y)), "exactly 0 or 1"),
-        (lambda f, d: np.save(f["y"], d.y[:-5]), "labels but"),
-        (lambda f, d: np.save(f["X"], d.X[:, :8]), "expected shape"),
-        (lambda f, d: np.save(f["hidden_X"], d.hidden_X[:, :8]), "expected shape"),
-        (lambda f, d: f["y"].unlink(), "file not found"),
-        (lambda f, d: np.save(f["X"], d.X.astype(str)), "cannot be read as float32"),
-    ],
-    ids=["truncated", "nan", "label-2", "length-mismatch", "wrong-width", "hidden-wrong-width",
-         "missing", "strings"],
-)
-def test_bad_input_is_named_and_nothing_is_written(published, small_dataset, damage, message):
+def _set(array: np.ndarray, index: int, value: float) -> np.ndarray:
+    """A float64 copy of ``array`` with one entry (in flat order) set to ``value``."""
+    changed = array.astype(np.float64)
+    changed.reshape(-1)[index] = value
+    return changed
+
+
+# (damage, the file the error must name, the problem it must state)
+BAD_INPUT = {
+    "truncated": (lambda f, d: f["X"].write_bytes(f["X"].read_bytes()[:200]), "X", "not a readable .npy"),
+    "nan": (lambda f, d: np.save(f["X"], _set(d.X, 7, np.nan)), "X",
+            "1 non-finite values (first at row 0, column 7)"),
+    "infinite": (lambda f, d: np.save(f["X"], _set(d.X, 3 * 9 + 2, np.inf)), "X",
+                 "1 non-finite values (first at row 3, column 2)"),
+    "hidden-nan": (lambda f, d: np.save(f["hidden_X"], _set(d.hidden_X, 5 * 9 + 4, np.nan)), "hidden_X",
+                   "1 non-finite values (first at row 5, column 4)"),
+    "hidden-minus-infinite": (lambda f, d: np.save(f["hidden_X"], _set(d.hidden_X, 0, -np.inf)), "hidden_X",
+                              "1 non-finite values (first at row 0, column 0)"),
+    "label-2": (lambda f, d: np.save(f["y"], np.where(np.arange(len(d.y)) == 3, 2, d.y)), "y",
+                "labels must be exactly 0 or 1, found [2]"),
+    "label-half": (lambda f, d: np.save(f["y"], _set(d.y, 3, 0.5)), "y",
+                   "labels must be exactly 0 or 1, found [0.5]"),
+    "labels-2d": (lambda f, d: np.save(f["y"], d.y[:, None]), "y",
+                  "expected a 1-D label vector, found shape (4500, 1)"),
+    "length-mismatch": (lambda f, d: np.save(f["y"], d.y[:-5]), "y",
+                        "4495 labels but kryptonite-9-X.npy has 4500 rows"),
+    "empty-X": (lambda f, d: np.save(f["X"], np.zeros((0, 9), dtype=np.float32)), "X", "has no rows"),
+    "empty-y": (lambda f, d: np.save(f["y"], np.zeros(0, dtype=np.int64)), "y",
+                "0 labels but kryptonite-9-X.npy has 4500 rows"),
+    "empty-hidden": (lambda f, d: np.save(f["hidden_X"], np.zeros((0, 9), dtype=np.float32)), "hidden_X",
+                     "has no rows"),
+    "flat-X": (lambda f, d: np.save(f["X"], d.X.reshape(-1)), "X",
+               "expected shape (rows, 9), found (40500,)"),
+    "wrong-width": (lambda f, d: np.save(f["X"], d.X[:, :8]), "X",
+                    "expected shape (rows, 9), found (4500, 8)"),
+    "hidden-wrong-width": (lambda f, d: np.save(f["hidden_X"], d.hidden_X[:, :8]), "hidden_X",
+                           "expected shape (rows, 9), found (1000, 8)"),
+    "hidden-truncated": (lambda f, d: f["hidden_X"].write_bytes(f["hidden_X"].read_bytes()[:100]), "hidden_X",
+                         "not a readable .npy"),
+    "missing": (lambda f, d: f["y"].unlink(), "y", "file not found"),
+    "hidden-missing": (lambda f, d: f["hidden_X"].unlink(), "hidden_X", "file not found"),
+    "strings": (lambda f, d: np.save(f["X"], d.X.astype(str)), "X", "cannot be read as float32"),
+}
+
+
+@pytest.mark.parametrize(("damage", "key", "message"), BAD_INPUT.values(), ids=BAD_INPUT.keys())
+def test_bad_input_is_named_and_nothing_is_written(published, small_dataset, damage, key, message):
     folder, files = published
+    assert small_dataset.X.shape == (4500, 9) and small_dataset.hidden_X.shape == (1000, 9)
     damage(files, small_dataset)
     outputs = dataset_files(folder / "out", 9, DATASET_KEYS)
-    with pytest.raises(DataError, match=message) as caught:
+    with pytest.raises(DataError) as caught:
         prepare_dataset(9, outputs, seed=1, data_dir=str(folder), generator=None)
-    assert str(folder) in str(caught.value)
+    # The message starts with the one bad file's full path, then states the problem.
+    assert str(caught.value).startswith(f"{files[key]}: "), str(caught.value)
+    assert message in str(caught.value)
     assert not (folder / "out").exists() or not any((folder / "out").iterdir())
 
 

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, WorkflowRun
-from dryrun import fit_job, planned
+from dryrun import fit_job, nothing_planned, planned
 
 pytestmark = pytest.mark.workflow
 
 
 def test_a_finished_run_plans_nothing(quick_run):
-    assert planned(quick_run) == {}
+    assert nothing_planned(quick_run)
 
 
 def test_one_models_setting_for_one_n_reruns_only_its_jobs_and_downstream(quick_run):
@@ -123,7 +123,7 @@ def test_the_copied_tree_uses_its_own_library(copied_tree):
 
 def test_changing_one_models_code_reruns_only_that_models_jobs(copied_tree):
     run, tree, models, targets = copied_tree
-    assert planned(run, "--config", "dimensions=[9]", "--", *targets) == {}
+    assert nothing_planned(run, "--config", "dimensions=[9]", "--", *targets)
     edited, other = models
     module = tree / "src" / "kryptonite_n" / "models" / f"{edited}.py"
     module.write_text(module.read_text() + "\n# An edit: the fit must be redone.\n")

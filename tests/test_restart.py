@@ -22,7 +22,7 @@ import pandas as pd
 import psutil
 import pytest
 from conftest import REPO, WorkflowRun
-from dryrun import planned
+from dryrun import nothing_planned, planned
 
 pytestmark = pytest.mark.workflow
 
@@ -113,5 +113,4 @@ def test_a_run_killed_mid_job_restarts_where_it_stopped(tmp_path):
     assert {path: path.stat().st_mtime_ns for path in done} == before
     for log in running:
         assert log.with_name("fit.benchmark.tsv").exists(), second.stdout[-3000:]
-    left = planned(run, *UNTIL)
-    assert not left, [job.reason for job in left.values()]
+    assert nothing_planned(run, *UNTIL), [job.reason for job in planned(run, *UNTIL).values()]

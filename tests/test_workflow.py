@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 from conftest import REPO, WorkflowRun
 
+from kryptonite_n.compare import compare_runs, result_files
 from kryptonite_n.data import GeneratorSettings, generate
 from kryptonite_n.paths import dataset_files
 
@@ -29,6 +31,28 @@ def test_quick_run_writes_the_datasets(quick_run):
 def test_second_run_has_nothing_to_do(quick_run):
     result = quick_run.run("--dry-run")
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def _about_n9(name: str) -> bool:
+    """A result file of n = 9 alone: an ``n9`` folder or an ``n9.*`` file."""
+    return re.search(r"(^|/)n9(/|\.[a-z]+$)", name) is not None
+
+
+def test_a_second_run_of_n9_gives_identical_result_files(quick_run, tmp_path):
+    """The same config in a fresh folder, n = 9's jobs only: every result file equal."""
+    targets = sorted(name for name in result_files(quick_run.directory) if _about_n9(name))
+    # Every stage of n = 9 is there: data, splits, fits, attacks, network analysis.
+    assert {name.split("/")[0] for name in targets} >= {
+        "data", "models", "adversarial", "network_analysis", "decision_boundary", "carbon"}
+    second = WorkflowRun(tmp_path, quick_run.configfile)
+    second.run("--", *(f"results/{name}" for name in targets))
+    comparison = compare_runs(quick_run.directory, tmp_path, include=_about_n9)
+    assert comparison.same, comparison.report()
+    # Numbers were compared, not only names: every array, table and JSON file of n = 9.
+    compared = set(comparison.identical)
+    assert {"data/n9/kryptonite-9-X.npy", "data/n9/splits/repeat1.npy", "models/mlp/n9/metrics.csv",
+            "models/mlp/n9/repeat0/model.npz", "adversarial/mlp/n9.csv"} <= compared
+    assert len(compared) + len(comparison.skipped) + len(comparison.existence_only) == len(targets)
 
 
 def test_unknown_config_key_stops_before_any_job(tmp_path):
