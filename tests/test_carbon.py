@@ -20,6 +20,7 @@ from conftest import unavailable
 
 from kryptonite_n import carbon
 from kryptonite_n.carbon import (
+    AGGREGATE_COLUMNS,
     COLUMNS,
     CPU_METHODS,
     aggregate,
@@ -308,7 +309,7 @@ def test_an_unknown_country_is_refused_by_name(tmp_path):
 
 def test_aggregate_of_no_jobs_is_an_empty_table(tmp_path):
     aggregate([], tmp_path / "carbon.csv")
-    assert list(pd.read_csv(tmp_path / "carbon.csv").columns) == COLUMNS
+    assert list(pd.read_csv(tmp_path / "carbon.csv").columns) == AGGREGATE_COLUMNS
 
 
 def test_a_bad_job_csv_is_named(tmp_path):
@@ -343,7 +344,7 @@ def test_quick_run_measures_every_compute_job(quick_run):
         assert ("data", "", n) in stages
     for model in config["models"]:
         for n in model_dimensions(config, model):
-            assert {("train", model, n), ("inference", model, n)} <= stages, (model, n)
+            assert {("train", model, n), ("inference", model, n), ("score", model, n)} <= stages, (model, n)
     # Every per-job CSV is in it, row for row, except the report's (which reads carbon.csv).
     jobs = [path for path in (results / "carbon").rglob("*.csv")
             if not path.relative_to(results / "carbon").parts[0].startswith("report")]

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split, target_accuracy
-from kryptonite_n.explore import feature_table, informative_features
 from kryptonite_n.io import write_npz
 from kryptonite_n.models import FitTask, accuracy, load_predictor, model_module
+from kryptonite_n.models.driver import training_informative
 from kryptonite_n.models.parity_gf2 import learn_parity, parity_predictions, solve_gf2, solve_gf2_batch
 from kryptonite_n.models.xor_oracle import ParityRule
 
@@ -23,7 +23,8 @@ FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 
 def make_task(n: int, *, rows_per_feature: int, repeats: int = 2, seed: int = 5,
               flip_rate: float | None = None) -> tuple[FitTask, object]:
-    """A FitTask as the driver builds it: splits by make_split, informative set by noise family."""
+    """A FitTask as the driver builds it: splits by make_split, informative set by noise family
+    on each repeat's training rows."""
     dataset = generate(n, seed, GeneratorSettings(rows_per_feature=rows_per_feature, hidden_rows=2000,
                                                   flip_rate=flip_rate))
     splits = []
@@ -31,8 +32,8 @@ def make_task(n: int, *, rows_per_feature: int, repeats: int = 2, seed: int = 5,
         roles = make_split(len(dataset.y), FRACTIONS, seed, n, repeat)
         splits.append(Split(*(np.flatnonzero(roles == code) for code in SPLIT_CODES.values())))
     task = FitTask(n=n, X=dataset.X, y=dataset.y, splits=splits, repeats=list(range(repeats)),
-                   settings={"subsets": 300, "extra_rows": 4}, seed=seed,
-                   informative=informative_features(feature_table(dataset.X)))
+                   settings={"max_subsets": 2000, "miss_probability": 1e-6, "extra_rows": 4}, seed=seed,
+                   informative_by_repeat=[training_informative(dataset.X, split) for split in splits])
     return task, dataset
 
 
@@ -171,17 +172,17 @@ def test_xor_oracle_thresholds_are_training_means(task9):
     task, _ = task9
     rule = model_module("xor_oracle").fit(task)[1]
     X_train, _ = task.part(1, "train")
-    assert rule.features == sorted(task.informative)
+    assert rule.features == sorted(task.informative(1))
     assert np.allclose(rule.thresholds, X_train[:, rule.features].astype(np.float64).mean(axis=0))
 
 
 def test_parity_gf2_uses_no_noise_hint(task9):
     task, dataset = task9
-    task.informative, kept = [], task.informative
+    task.informative_by_repeat, kept = [[] for _ in task.repeats], task.informative_by_repeat
     try:
         rule = model_module("parity_gf2").fit(task)[0]
     finally:
-        task.informative = kept
+        task.informative_by_repeat = kept
     assert rule.features == dataset.truth["informative"]
 
 
@@ -217,7 +218,7 @@ def test_fso_logit_matches_predict_and_has_gradients(task9):
         confident = np.abs(model.decision(dataset.X[:400])) > 1e-3
         assert np.array_equal(decided[confident], model.predict(dataset.X[:400])[confident])
         logit.sum().backward()
-        informative = sorted(task.informative)
+        informative = sorted(task.informative(0))
         assert torch.all(X.grad[:, informative].abs().sum(dim=0) > 0)
         irrelevant = [j for j in range(task.n) if j not in informative]
         assert torch.all(X.grad[:, irrelevant] == 0)

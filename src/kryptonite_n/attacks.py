@@ -21,6 +21,11 @@ Attacks
   ``X[:, features] > thresholds``, so the worst case is exact: a point can be flipped iff one
   rule feature in scope can cross its threshold within eps. It is computed, not searched, and
   reported as attack ``exact`` (gradient attacks are meaningless on a step function).
+* Models that compute their own worst case (``prediction_changeable``: LR with FSO, whose
+  decision is monotone in one product of features) get the gradient attacks and ``exact``
+  too; ``exact`` is then at most every searched attack's accuracy.
+* Every row says what its number is (``bound``): ``exact`` worst case, ``upper`` bound on it
+  (FGSM, BIM and PGD find adversarial points; a miss is not a proof), or ``average`` (noise).
 * Random noise for every model, at the same budgets: ``uniform`` in the box, and ``gaussian``
   with sigma = eps clipped to the box (so that noise stays inside the threat model); the mean
   accuracy over ``noise_draws`` draws.
@@ -59,7 +64,11 @@ SCOPES = ("all", "informative", "irrelevant")
 GRADIENT_ATTACKS = ("fgsm", "bim", "pgd")
 NOISE_ATTACKS = ("uniform", "gaussian")
 EXACT = "exact"
-RESULT_COLUMNS = ["scope", "attack", "eps", "clean_acc", "robust_acc", "label_preserving_acc", "points",
+#: What a row's robust accuracy is: the exact worst case, an upper bound on it (an attack
+#: searched and may have missed adversarial points), or an average over random draws.
+BOUNDS = {EXACT: "exact", **{m: "upper" for m in GRADIENT_ATTACKS}, **{m: "average" for m in NOISE_ATTACKS}}
+RESULT_COLUMNS = ["scope", "attack", "bound", "eps", "clean_acc", "robust_acc", "label_preserving_acc",
+                  "points",
                   "label_preserving_points"]
 COLUMNS = ["model", "n", "repeat", *RESULT_COLUMNS]
 #: Total distance a BIM run can travel, in eps: Kurakin et al. run min(eps + 4, 1.25 eps) steps of 1.
@@ -123,6 +132,11 @@ def label_fixed(X: np.ndarray, informative: list[int], mask: np.ndarray, eps: fl
 
 def is_differentiable(predictor: Any) -> bool:
     return callable(getattr(predictor, "logit", None))
+
+
+def has_exact_worst_case(predictor: Any) -> bool:
+    """Models that compute their own exact worst case (``prediction_changeable``), e.g. LR with FSO."""
+    return callable(getattr(predictor, "prediction_changeable", None))
 
 
 def is_threshold_rule(predictor: Any) -> bool:
@@ -278,7 +292,7 @@ def _row(scope: str, attack: str, eps: float, clean_correct: np.ndarray, robust:
     """One result row; ``robust`` is (rows,) or (draws, rows) of correct-under-attack flags."""
     robust = np.atleast_2d(robust)
     return {
-        "scope": scope, "attack": attack, "eps": eps,
+        "scope": scope, "attack": attack, "bound": BOUNDS[attack], "eps": eps,
         "clean_acc": float(clean_correct.mean()),
         "robust_acc": float(robust.mean()),
         "label_preserving_acc": float(robust[:, fixed].mean()) if fixed.any() else float("nan"),
@@ -340,10 +354,16 @@ def gradient_rows(predictor: Any, X: np.ndarray, y: np.ndarray, masks: dict[str,
 def exact_rows(predictor: Any, X: np.ndarray, masks: dict[str, np.ndarray],
                fixed: dict[tuple[str, float], np.ndarray], clean_correct: np.ndarray,
                settings: AttackSettings) -> list[dict]:
+    """The exact worst case at every (scope, eps): threshold rules, or a model's own computation."""
     rows = []
     for scope in settings.scopes:
         for eps in settings.eps_grid:
-            robust = clean_correct & ~threshold_crossable(predictor, X, masks[scope], eps)
+            if has_exact_worst_case(predictor):
+                changeable = predictor.prediction_changeable(X, masks[scope], eps) if eps > 0 \
+                    else np.zeros(len(X), dtype=bool)
+            else:
+                changeable = threshold_crossable(predictor, X, masks[scope], eps)
+            robust = clean_correct & ~changeable
             rows.append(_row(scope, EXACT, eps, clean_correct, robust, fixed[(scope, eps)]))
     return rows
 
@@ -392,6 +412,8 @@ def evaluate(predictor: Any, X: np.ndarray, y: np.ndarray, informative: list[int
     if any(m in settings.methods for m in GRADIENT_ATTACKS):
         if is_differentiable(predictor):
             rows += gradient_rows(predictor, X, y, masks, fixed, clean_correct, settings, seed, chunk_rows)
+            if has_exact_worst_case(predictor):
+                rows += exact_rows(predictor, X, masks, fixed, clean_correct, settings)
         elif is_threshold_rule(predictor):
             rows += exact_rows(predictor, X, masks, fixed, clean_correct, settings)
         else:

@@ -63,7 +63,7 @@ def map_decision_boundary(n: int, *, entries: list[dict[str, str]], split_file: 
     anchor = dataset.X[load_split(split_file).test[0]]
     points, X = boundary_slice(anchor, feature_x, feature_y, grid)
     tables = []
-    with phase("inference"):
+    with phase("decision_boundary"):
         for entry in entries:
             predictor = load_predictor(entry["model"], entry["file"])
             activation = entry.get("activation") or "none"

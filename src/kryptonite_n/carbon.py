@@ -47,14 +47,22 @@ from typing import Any
 
 import pandas as pd
 
+from kryptonite_n.carbon_share import POWER_SOURCES, SHARE_COLUMNS, attribute, cpu_counters
 from kryptonite_n.io import DataError, write_csv
 
 COLUMNS = [
     "stage", "model", "n", "repeat", "duration_s", "energy_kwh", "cpu_energy_kwh",
     "ram_energy_kwh", "emissions_kg", "cpu_power_w", "ram_power_w", "country", "measurement",
-    "codecarbon_version",
+    "codecarbon_version", "cpu_power_source", "tdp_w", "cpu_time_s", "machine_busy_s",
 ]
-STAGES = ("data", "train", "inference", "attack", "report")
+#: What aggregation adds: each row's share of the package and the energy charged to it.
+AGGREGATE_COLUMNS = [*COLUMNS, *[c for c in SHARE_COLUMNS if c not in COLUMNS]]
+#: Phases, each named for what it holds: ``train`` and ``inference`` are the model fits' own
+#: (inference = predicting the test and hidden sets), ``score`` their accuracies on every split,
+#: ``train_variants`` the activation variants of the network analysis, ``network_analysis``
+#: their weight and gradient measures and attacks, ``decision_boundary`` the boundary grids.
+STAGES = ("data", "train", "inference", "score", "attack", "train_variants", "network_analysis",
+          "decision_boundary", "report")
 ENERGY_COLUMNS = ["energy_kwh", "cpu_energy_kwh", "ram_energy_kwh", "emissions_kg", "cpu_power_w",
                   "ram_power_w"]
 DISABLED = "disabled"
@@ -173,6 +181,17 @@ def measurement_method(tracker: Any) -> str:
     raise RuntimeError("CodeCarbon set up no CPU measurement")
 
 
+def power_source(tracker: Any) -> tuple[str, float | None]:
+    """``cpu_power_source`` (``rapl``, ``tdp_cpu_load``, ``tdp_constant``...) and the TDP used, if any."""
+    from codecarbon.external.hardware import CPU
+
+    for hardware in tracker._hardware:
+        if isinstance(hardware, CPU):
+            tdp = getattr(hardware, "_tdp", None)
+            return POWER_SOURCES.get(hardware._mode, str(hardware._mode)), None if tdp is None else float(tdp)
+    return "other", None
+
+
 def _cpu_description(tracker: Any) -> str:
     from codecarbon.external.hardware import CPU
 
@@ -197,6 +216,8 @@ class _Tracker:
         self.country = country
         self.tracker: Any = None
         self.method = UNAVAILABLE
+        self.power_source: str | None = None
+        self.tdp_w: float | None = None
         self.version = _installed_version()
         self.failure: str | None = None
         self.tasks_started = 0
@@ -233,6 +254,7 @@ class _Tracker:
             self.tracker = offline_tracker(country)
             self.tracker.get_detected_hardware()  # the slow hardware probe
             self.method = measurement_method(self.tracker)
+            self.power_source, self.tdp_w = power_source(self.tracker)
             log.info("carbon: CodeCarbon %s offline tracker, country %s, CPU measured by %s %s",
                      self.version, country, self.method, _cpu_description(self.tracker))
         except Exception as error:
@@ -327,15 +349,21 @@ class Meter:
         started = self.tracker is not None and self.tracker.start_task(task)
         self._active = True
         start = time.perf_counter()
+        cpu_start, busy_start, _ = cpu_counters()
         try:
             yield
         finally:
             self._active = False
         row["duration_s"] = time.perf_counter() - start
+        cpu_end, busy_end, _ = cpu_counters()
+        # The job's and the machine's CPU seconds over the phase: aggregation shares out
+        # whole-package readings by their ratio (kryptonite_n.carbon_share).
+        row["cpu_time_s"], row["machine_busy_s"] = cpu_end - cpu_start, busy_end - busy_start
         if started:
             data = self.tracker.stop_task(task)
             if data is not None:
-                row.update(_phase_columns(data), measurement=self.tracker.method)
+                row.update(_phase_columns(data), measurement=self.tracker.method,
+                           cpu_power_source=self.tracker.power_source, tdp_w=self.tracker.tdp_w)
         self.rows.append(row)
 
     def finish(self) -> None:
@@ -344,7 +372,8 @@ class Meter:
             return
         if self.tracker.failure is not None:
             for row in self.rows:
-                row.update(dict.fromkeys(ENERGY_COLUMNS), measurement=UNAVAILABLE,
+                row.update(dict.fromkeys(ENERGY_COLUMNS), measurement=UNAVAILABLE, cpu_power_source=None,
+                           tdp_w=None,
                            country=self.settings.country, codecarbon_version=self.tracker.version)
             return
         energy = sum(row["energy_kwh"] for row in self.rows)
@@ -439,4 +468,5 @@ def aggregate(csv_paths: list[Path | str], out: Path | str, country: str | None 
     if country is not None:
         table["country"] = country
         table["emissions_kg"] = pd.to_numeric(table["energy_kwh"]) * grid_intensity(country)
-    write_csv(out, table[COLUMNS])
+    # Each row is also charged its share of a whole-package reading (carbon_share.attribute).
+    write_csv(out, attribute(table)[AGGREGATE_COLUMNS])

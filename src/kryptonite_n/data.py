@@ -36,6 +36,42 @@ def default_flip_rate(n: int) -> float:
     return 1.0 / (8.0 * math.sqrt(n))
 
 
+def crossing_probability(family: str, scale: float, threshold: float = 0.5) -> float:
+    """Chance that one family's noise carries a bit across ``threshold`` (either way).
+
+    The noise is symmetric around 0, so a bit 0 crosses when noise > threshold and a bit 1
+    when noise < -threshold, with the same probability.
+    """
+    if family == "uniform":
+        return max(0.0, (scale - threshold) / (2.0 * scale))
+    if family == "laplace":
+        return 0.5 * math.exp(-threshold / scale)
+    if family == "gaussian":
+        return 0.5 * math.erfc(threshold / (scale * math.sqrt(2.0)))
+    raise ValueError(f"unknown noise family {family!r}; expected one of {FAMILIES}")
+
+
+def odd_parity_probability(probabilities: list[float]) -> float:
+    """P(an odd number of independent events happen), events with the given probabilities.
+
+    E[(-1)^count] = prod(1 - 2 q), so P(odd) = (1 - prod(1 - 2 q)) / 2.
+    """
+    return (1.0 - math.prod(1.0 - 2.0 * q for q in probabilities)) / 2.0
+
+
+def generator_bayes_accuracy(families: list[str], informative: list[int], scales: dict[str, float],
+                             flip_rate: float) -> float:
+    """Exact Bayes-optimal accuracy of the generator: not 1 - p, a little below it.
+
+    For symmetric noise whose density falls with distance (Laplace, Gaussian) the most likely
+    bit of a value is its nearest one, so the Bayes rule is the parity of the informative
+    values thresholded at 0.5. It errs when an odd number of (bit errors, label flip) happen;
+    the bits are independent, so the error is the odd-parity probability of those events.
+    """
+    errors = [crossing_probability(families[j], float(scales[families[j]])) for j in informative]
+    return 1.0 - odd_parity_probability([*errors, float(flip_rate)])
+
+
 @dataclass(frozen=True)
 class GeneratorSettings:
     """How one Kryptonite-N dataset is drawn. ``None`` means the published default."""
@@ -125,6 +161,9 @@ def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Da
         "hidden_labels_file": paths.HIDDEN_LABELS.format(n=n),
         "settings": asdict(settings),
         "source": "generated",
+        "bayes": {"accuracy": generator_bayes_accuracy(families, informative.tolist(), settings.scales,
+                                                       flip_rate),
+                  "ci_low": None, "ci_high": None, "source": "generator"},  # = kryptonite_n.bayes.GENERATOR
     }
     return Dataset(X=X, y=y, hidden_X=hidden_X, hidden_y=hidden_y, truth=truth)
 
@@ -226,8 +265,11 @@ def prepare_dataset(n: int, outputs: Mapping[str, Path | str], *, seed: int, dat
     with phase("data"):
         if data_dir:
             dataset = read_published(data_dir, n)
+            from kryptonite_n.bayes import estimate_bayes
+
             dataset.truth = {"n": n, "source": str(data_dir), "informative": None,
-                             "families": None, "flip_rate": None, "hidden_labels_file": None}
+                             "families": None, "flip_rate": None, "hidden_labels_file": None,
+                             "bayes": estimate_bayes(dataset.X, dataset.y)}
         else:
             dataset = generate(n, seed, GeneratorSettings(**(generator or {})))
         write_dataset(dataset, outputs)

@@ -1,7 +1,8 @@
 """From the fitted models' metrics to the study's tables and its submitted hidden labels.
 
-* ``summarise_models``: one row per (model, n) with mean and spread over repeats, the
-  challenge target and the Bayes accuracy, and rows naming the (model, n) pairs not run;
+* ``summarise_models``: one row per (model, n) with mean, spread and 95 % t-interval over
+  repeats, the challenge target and the Bayes limit (``kryptonite_n.bayes``, with its source),
+  and rows naming the (model, n) pairs not run;
 * ``choose_hidden_labels``: per n, the hidden-set predictions of the model with the best
   mean validation accuracy (its best-validation repeat), as the challenge's submission files;
 * ``collect_support``: the feature set each rule-like model found, against the truth.
@@ -20,22 +21,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kryptonite_n.bayes import bayes_limit
 from kryptonite_n.config import model_dimensions, model_settings
 from kryptonite_n.data import read_truths, target_accuracy
 from kryptonite_n.io import DataError, read_json, write_csv, write_npy
 from kryptonite_n.models import MODELS, model_rank, spec
+from kryptonite_n.stats import mean_interval
 
 log = logging.getLogger(__name__)
 
 METRIC_COLUMNS = ("model", "n", "repeat", "validation_acc", "test_acc", "whole_set_acc")
 SUMMARY_COLUMNS = [
-    "model", "n", "repeats", "test_acc_mean", "test_acc_std", "validation_acc_mean", "whole_set_acc",
-    "hidden_acc_mean", "target", "bayes_acc", "meets_target", "fit_seconds_mean", "note",
+    "model", "n", "repeats", "test_acc_mean", "test_acc_std", "test_acc_ci_low", "test_acc_ci_high",
+    "validation_acc_mean", "whole_set_acc", "hidden_acc_mean", "target", "bayes_acc", "bayes_ci_low",
+    "bayes_ci_high", "bayes_source", "meets_target", "fit_seconds_mean", "note",
 ]
 CHOICE_COLUMNS = ["n", "model", "repeat", "validation_acc", "mean_validation_acc", "hidden_acc"]
 SUPPORT_COLUMNS = ["model", "n", "repeat", "features", "equals_truth"]
-#: The rule the Bayes accuracy falls back on when the flip rate is unknown (published data).
-ORACLE = "xor_oracle"
 
 
 def _flag(value: bool | None) -> str:
@@ -89,12 +91,21 @@ def skipped_models(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def bayes_accuracy(n: int, truth: Mapping[str, Any] | None, metrics: pd.DataFrame) -> float | None:
-    """1 - flip rate when the truth knows it; else the XOR oracle's mean whole-set accuracy."""
-    if truth and truth.get("flip_rate") is not None:
-        return 1.0 - float(truth["flip_rate"])
-    oracle = metrics[(metrics["model"] == ORACLE) & (metrics["n"] == n)]
-    return float(oracle["whole_set_acc"].mean()) if len(oracle) else None
+def bayes_columns(truth: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The Bayes limit of one n as summary columns (``kryptonite_n.bayes``: never a model's score)."""
+    limit = bayes_limit(truth)
+    if limit is None:
+        return {"bayes_acc": None, "bayes_ci_low": None, "bayes_ci_high": None, "bayes_source": ""}
+    return {"bayes_acc": limit["accuracy"], "bayes_ci_low": limit.get("ci_low"),
+            "bayes_ci_high": limit.get("ci_high"), "bayes_source": limit["source"]}
+
+
+def fit_notes(group: pd.DataFrame) -> str:
+    """The distinct warnings the fits of one (model, n) left in their metrics (``note``)."""
+    if "note" not in group:
+        return ""
+    notes = [str(v) for v in group["note"] if isinstance(v, str) and v.strip()]
+    return "; ".join(dict.fromkeys(notes))
 
 
 def _mean(values: pd.Series) -> float | None:
@@ -114,24 +125,28 @@ def summarise(metrics: pd.DataFrame, truths: Mapping[int, Mapping[str, Any] | No
         target = target_accuracy(n)
         test = group["test_acc"].astype(float)
         test_mean = float(test.mean())
+        low, high = mean_interval(test)
         rows.append({
             "model": model, "n": n, "repeats": len(group),
             "test_acc_mean": test_mean,
             "test_acc_std": float(test.std(ddof=1)) if len(group) > 1 else None,
+            "test_acc_ci_low": low, "test_acc_ci_high": high,
             "validation_acc_mean": float(group["validation_acc"].astype(float).mean()),
             "whole_set_acc": float(group["whole_set_acc"].astype(float).mean()),
             "hidden_acc_mean": _mean(group["hidden_acc"]) if "hidden_acc" in group else None,
             "target": target,
-            "bayes_acc": bayes_accuracy(n, truths.get(n), metrics),
-            "meets_target": _flag(None if target is None else test_mean >= target),
+            **bayes_columns(truths.get(n)),
+            # A target is met only when the whole 95 % interval of the mean clears it; one
+            # repeat has no interval, so it cannot show that.
+            "meets_target": _flag(None if target is None else low is not None and low >= target),
             "fit_seconds_mean": _mean(group["fit_seconds"]) if "fit_seconds" in group else None,
-            "note": "",
+            "note": fit_notes(group),
         })
     for skip in skipped:
         n = int(skip["n"])
         rows.append({
             "model": skip["model"], "n": n, "repeats": 0, "target": target_accuracy(n),
-            "bayes_acc": bayes_accuracy(n, truths.get(n), metrics), "meets_target": "",
+            **bayes_columns(truths.get(n)), "meets_target": "",
             "note": skip["note"],
         })
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -7,13 +7,14 @@ import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kryptonite_n.carbon import phase
-from kryptonite_n.data import load_dataset, load_split
-from kryptonite_n.explore import read_informative
+from kryptonite_n.data import Split, load_dataset, load_split
+from kryptonite_n.explore import feature_table, informative_features
 from kryptonite_n.io import write_csv, write_json, write_npy, write_npz
 from kryptonite_n.models import Predictor, accuracy, model_module, spec
 from kryptonite_n.models.spec import FitTask
@@ -27,19 +28,30 @@ def predict_in_batches(predictor: Predictor, X: np.ndarray, batch_size: int) -> 
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
+def training_informative(X: np.ndarray, split: Split) -> list[int]:
+    """The features whose noise on the training rows is not of the irrelevant family.
+
+    Not ``features.csv``, which the Data page reads from every labelled row: a model scored on
+    test rows must not have chosen anything with them (no transductive inference).
+    """
+    return informative_features(feature_table(X[split.train]))
+
+
 def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split_files: list[str],
-              features_csv: Path | str, outputs: Mapping[str, list[str] | str], settings: dict,
+              features_csv: Path | str | None, outputs: Mapping[str, list[str] | str], settings: dict,
               seed: int, repeats: list[int], inference_batch_size: int = 128, threads: int = 1) -> None:
     """Fit ``model`` on every repeat of n, score it, and write its files.
 
-    ``outputs`` holds per-repeat lists ``metrics``, ``model``, ``test_predictions``,
-    ``hidden_predictions`` (and one list per table the model's spec names) and the
+    ``features_csv`` is kept for the rule's interface and not read (see
+    ``training_informative``). ``outputs`` holds per-repeat lists ``metrics``, ``model``,
+    ``test_predictions``, ``hidden_predictions`` (and one list per table the model's spec names) and the
     per-repeat table ``table``.
     """
     dataset = load_dataset(data_files, n)
+    splits = [load_split(path) for path in split_files]
     task = FitTask(
-        n=n, X=dataset.X, y=dataset.y, splits=[load_split(path) for path in split_files],
-        repeats=repeats, settings=settings, seed=seed, informative=read_informative(features_csv),
+        n=n, X=dataset.X, y=dataset.y, splits=splits, repeats=repeats, settings=settings, seed=seed,
+        informative_by_repeat=[training_informative(dataset.X, split) for split in splits],
         threads=threads,
     )
     module = model_module(model)
@@ -58,20 +70,12 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
         hidden_predictions = [
             predict_in_batches(p, dataset.hidden_X, inference_batch_size) for p in predictors
         ]
+    with phase("score"):
+        records = [_score(task, dataset, i, repeat, predictor, test_predictions[i], hidden_predictions[i])
+                   for i, (repeat, predictor) in enumerate(zip(repeats, predictors, strict=True))]
     rows = []
-    for i, (repeat, predictor) in enumerate(zip(repeats, predictors, strict=True)):
-        metrics = {
-            "model": model, "n": n, "repeat": repeat,
-            "train_acc": accuracy(predictor.predict(task.part(i, "train")[0]), task.part(i, "train")[1]),
-            "validation_acc": accuracy(predictor.predict(task.part(i, "validation")[0]),
-                                       task.part(i, "validation")[1]),
-            "test_acc": accuracy(test_predictions[i], task.part(i, "test")[1]),
-            "whole_set_acc": accuracy(predict_in_batches(predictor, dataset.X, 4096), dataset.y),
-            "hidden_acc": (accuracy(hidden_predictions[i], dataset.hidden_y)
-                           if dataset.hidden_y is not None else None),
-            "fit_seconds": fit_seconds,
-            "details": predictor.details(),
-        }
+    for i, (predictor, metrics) in enumerate(zip(predictors, records, strict=True)):
+        metrics = {**metrics, "model": model, "fit_seconds": fit_seconds}
         rows.append({k: v for k, v in metrics.items() if k != "details"})
         write_npz(outputs["model"][i], predictor.arrays())
         write_npy(outputs["test_predictions"][i], test_predictions[i])
@@ -80,3 +84,22 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
             write_csv(outputs[name][i], table)
         write_json(outputs["metrics"][i], metrics)
     write_csv(outputs["table"], pd.DataFrame(rows))
+
+
+def _score(task: FitTask, dataset: Any, i: int, repeat: int, predictor: Predictor,
+           test_predictions: np.ndarray, hidden_predictions: np.ndarray) -> dict[str, Any]:
+    """One repeat's accuracies on every split (model and fit time are filled in by the caller)."""
+    return {
+        "model": None, "n": task.n, "repeat": repeat,
+        "train_acc": accuracy(predictor.predict(task.part(i, "train")[0]), task.part(i, "train")[1]),
+        "validation_acc": accuracy(predictor.predict(task.part(i, "validation")[0]),
+                                   task.part(i, "validation")[1]),
+        "test_acc": accuracy(test_predictions, task.part(i, "test")[1]),
+        "whole_set_acc": accuracy(predict_in_batches(predictor, dataset.X, 4096), dataset.y),
+        "hidden_acc": (accuracy(hidden_predictions, dataset.hidden_y)
+                       if dataset.hidden_y is not None else None),
+        "fit_seconds": None,
+        # A fit that doubts itself says so here; the summary's note gathers these.
+        "note": str(predictor.details().get("warning", "")),
+        "details": predictor.details(),
+    }

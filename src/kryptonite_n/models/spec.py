@@ -97,9 +97,13 @@ class FitTask:
     repeats: list[int]
     settings: dict[str, Any]
     seed: int
-    #: Features inferred informative from their noise family (explore.feature_table).
-    informative: list[int] = field(default_factory=list)
+    #: Per repeat, the features inferred informative from their noise family on that repeat's
+    #: training rows only (explore.feature_table): validation and test rows choose nothing.
+    informative_by_repeat: list[list[int]] = field(default_factory=list)
     threads: int = 1
+
+    def informative(self, repeat_index: int) -> list[int]:
+        return list(self.informative_by_repeat[repeat_index])
 
     def part(self, repeat_index: int, role: str) -> tuple[np.ndarray, np.ndarray]:
         rows = getattr(self.splits[repeat_index], role)

@@ -1,11 +1,12 @@
 """The XOR oracle: the parity of the informative features, each thresholded at its mean.
 
 The informative set comes from the noise family of each feature (``FitTask.informative``,
-inferred on the whole labelled set, as the response paper did); the thresholds are the
-training split's means. The rule has no trainable weights, so its accuracy is the data's own
-ceiling up to the label flips. Its exact L-infinity robustness at a point is the distance of
-the nearest selected feature to its threshold (``ParityRule.margin``): attacks on it can be
-computed rather than searched.
+inferred on each repeat's training rows only; the response paper used the whole labelled
+set, test rows included); the thresholds are the training split's means. It is
+*oracle-assisted*: the noise shapes, not the labels, pick its features. The rule has no
+trainable weights, so its accuracy is the data's own ceiling up to the label flips. Its exact
+L-infinity robustness at a point is the distance of the nearest selected feature to its
+threshold (``ParityRule.margin``): attacks on it can be computed rather than searched.
 """
 
 from __future__ import annotations
@@ -83,11 +84,12 @@ def load_rule(arrays: dict[str, np.ndarray]) -> ParityRule:
 
 def fit(task: FitTask) -> list[ParityRule]:
     """One rule per repeat: the inferred informative features at their training means."""
-    if not task.informative:
-        raise DataError(f"n={task.n}: no feature was inferred informative; the XOR oracle has none to select")
-    features = sorted(int(j) for j in task.informative)
     rules = []
     for i in range(len(task.repeats)):
+        features = sorted(int(j) for j in task.informative(i))
+        if not features:
+            raise DataError(f"n={task.n}: no feature was inferred informative on the training rows of "
+                            f"repeat {task.repeats[i]}; the XOR oracle has none to select")
         X_train, _ = task.part(i, "train")
         thresholds = np.asarray(X_train[:, features], dtype=np.float64).mean(axis=0)
         rules.append(ParityRule(features, thresholds))

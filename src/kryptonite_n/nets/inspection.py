@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 LAYER_COLUMNS = ["n", "activation", "repeat", "layer", "rows", "columns", "frobenius", "sigma_max",
                  "sigma_min", "condition", "zero_grad_share", "dead_share", "test_acc"]
-ROBUSTNESS_COLUMNS = ["n", "activation", "repeat", "scope", "attack", "eps", "clean_acc", "robust_acc",
-                      "label_preserving_acc", "points", "label_preserving_points"]
+ROBUSTNESS_COLUMNS = ["n", "activation", "repeat", "scope", "attack", "bound", "eps", "clean_acc",
+                      "robust_acc", "label_preserving_acc", "points", "label_preserving_points"]
 
 
 # --------------------------------------------------------------------------- weight matrices
@@ -149,7 +149,7 @@ def analyse_networks(n: int, *, model: str, model_files: dict[str, list[str]], s
     splits = [load_split(path) for path in split_files]
     layer_tables, robustness_tables = [], []
     jobs = [(activation, i, repeat) for activation in model_files for i, repeat in enumerate(repeats)]
-    with phase("attack"):
+    with phase("network_analysis"):
         for activation, i, repeat in tqdm(jobs, desc=f"network analysis n={n}"):
             predictor = load_predictor(model, model_files[activation][i])
             if predictor.activation != activation:

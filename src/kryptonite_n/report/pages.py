@@ -21,8 +21,10 @@ import pandas as pd
 import yaml
 
 from kryptonite_n.carbon import STAGES
+from kryptonite_n.carbon_share import MEASURED_SOURCES, RAM_FLOOR_W
 from kryptonite_n.data import TARGETS
 from kryptonite_n.io import atomic_path
+from kryptonite_n.models import MODELS, specs
 from kryptonite_n.report import tables
 from kryptonite_n.report.catalogue import PAGES
 from kryptonite_n.report.figures import (
@@ -34,8 +36,10 @@ from kryptonite_n.report.figures import (
 )
 from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS
 
-#: Models whose decision is not learned from the labels.
-HAND_MADE = ("xor_oracle",)
+#: Models whose informative set comes from the noise shapes (the feature-selection oracle),
+#: not from the labels: they show the data's structure but cannot refute a claim about
+#: machine learning, so the headline counts only the others.
+ORACLE_ASSISTED = tuple(s.name for s in specs() if s.oracle_assisted)
 #: Packages whose versions the Reproducibility page lists.
 PACKAGES = ("snakemake", "numpy", "pandas", "scipy", "scikit-learn", "torch",
             "adversarial-robustness-toolbox", "codecarbon", "altair", "vl-convert-python", "mkdocs",
@@ -112,8 +116,10 @@ def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> 
     for n, truth in truths.items():
         table = features.get(n)
         counts = table["family"].value_counts().to_dict() if table is not None else {}
-        row = {"n": n, "flip_rate": limits.set_index("n").loc[n, "flip_rate"], "target": TARGETS.get(n),
-               "bayes": limits.set_index("n").loc[n, "bayes"], "flipped_rows": truth.get("flipped_rows"),
+        limit = limits.set_index("n").loc[n]
+        row = {"n": n, "flip_rate": limit["flip_rate"], "target": TARGETS.get(n),
+               "bayes": limit["bayes"], "bayes_low": limit["bayes_low"], "bayes_high": limit["bayes_high"],
+               "bayes_source": limit["bayes_source"], "flipped_rows": truth.get("flipped_rows"),
                "uniform": counts.get("uniform", 0), "laplace": counts.get("laplace", 0),
                "gaussian": counts.get("gaussian", 0),
                "informative": _informative(table) if table is not None else [],
@@ -136,7 +142,12 @@ def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> 
         row["pca_explained"] = (float(explained["explained_pc1"].iloc[0] + explained["explained_pc2"].iloc[0])
                                 if len(explained) else None)
     generator = config.get("generator", {})
+    rows = [{k: (None if _missing(v) else v) for k, v in row.items()} for row in rows]
     return {
+        "bayes_sources": sorted({r["bayes_source"] for r in rows if r.get("bayes_source")}),
+        # How far below 1 - p the noise crossings put the limit: the largest gap over n.
+        "crossing_gap": max((1 - r["flip_rate"] - r["bayes"] for r in rows
+                             if r["flip_rate"] is not None and r["bayes"] is not None), default=None),
         "generated": config.get("data_dir") is None,
         "data_dir": config.get("data_dir"),
         "rows_per_feature": generator.get("rows_per_feature"),
@@ -148,6 +159,8 @@ def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> 
         "per_n": rows,
         "max_label_corr": max((r["max_label_corr"] for r in rows if r["max_label_corr"] is not None),
                               default=None),
+        # Four standard errors of a zero Pearson correlation (1/sqrt(rows)) on the smallest set.
+        "corr_noise": 4 / math.sqrt(min((r["rows"] for r in rows if r["rows"]), default=1)),
     }
 
 
@@ -159,39 +172,144 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     beaten, best = [], []
     for n, group in fitted.groupby("n", sort=True):
         top = group[np.isclose(group["test_mean"], group["test_mean"].max(), rtol=0, atol=1e-12)]
+        first = top.iloc[0]
+        bayes = None if _missing(first["bayes"]) else float(first["bayes"])
+        # The limit is reached when the best mean's 95 % interval reaches it; with an estimated
+        # limit, when the two intervals overlap. No interval (one repeat): no verdict.
+        reaches = reaches_limit(first.to_dict())
         best.append({"n": int(n), "labels": top["label"].tolist(),
-                     "test_mean": float(top["test_mean"].iloc[0]), "target": top["target"].iloc[0],
-                     "bayes": top["bayes"].iloc[0]})
-        # The XOR oracle is a hand-made rule that never sees a label: it cannot refute a claim
-        # about machine learning. Every other model learns from the labelled rows.
-        learned = group[~group["model"].isin(HAND_MADE)]
+                     "test_mean": float(first["test_mean"]), "test_low": _none(first["test_low"]),
+                     "test_high": _none(first["test_high"]), "target": first["target"],
+                     "bayes": bayes, "bayes_low": _none(first["bayes_low"]),
+                     "bayes_high": _none(first["bayes_high"]), "reaches": reaches})
+        # Oracle-assisted models take their features from the noise shapes, not the labels:
+        # they cannot refute a claim about machine learning. The others learn from the labels.
+        learned = group[~group["model"].isin(ORACLE_ASSISTED)]
         if learned["passes"].fillna(False).astype(bool).any():
             beaten.append(int(n))
     studied = sorted(fitted["n"].unique().tolist())
+    sparsity = sparsity_context(inputs.get("coefficients", []))
+    penalties = penalty_groups(sparsity, config, _truth_sets(inputs.get("truth", [])))
     mock = fitted[fitted["model"] == "mock_baseline"]
     descriptions = dict(MODEL_DESCRIPTIONS)
     units = config.get("models", {}).get("mlp", {}).get("hidden_units")
     if units is not None:
         descriptions["mlp"] = descriptions["mlp"].replace("hidden layer", f"hidden layer of {units} units", 1)
     models = [{"model": m, "label": MODEL_LABELS.get(m, m), "description": descriptions.get(m, ""),
-               "dimensions": sorted(fitted.loc[fitted["model"] == m, "n"].astype(int).tolist())}
+               "dimensions": sorted(fitted.loc[fitted["model"] == m, "n"].astype(int).tolist()),
+               "assisted": m in ORACLE_ASSISTED}
               for m in dict.fromkeys(fitted["model"])]
+    learned_passing = fitted[~fitted["model"].isin(ORACLE_ASSISTED)
+                             & fitted["passes"].fillna(False).astype(bool)]
+    fitted = fitted.assign(reaches=[reaches_limit(r) for r in fitted.to_dict("records")])
     return {
         "headline": _records(headline),
         "fitted": _records(fitted),
+        "secret_support": secret_support(inputs.get("support", [])),
         "skipped": _records(skipped),
         "models": models,
         "studied_n": [int(n) for n in studied],
         "beaten_n": beaten,
         "not_beaten_n": [int(n) for n in studied if n not in beaten],
         "passing_pairs": int(fitted["passes"].fillna(False).astype(bool).sum()),
+        "learned_pairs": int((~fitted["model"].isin(ORACLE_ASSISTED)).sum()),
+        "learned_passing_pairs": len(learned_passing),
+        "assisted_labels": [MODEL_LABELS.get(m, m) for m in ORACLE_ASSISTED if m in set(fitted["model"])],
         "best": best,
+        "reach_n": [r["n"] for r in best if r["reaches"] is True],
+        "below_n": [r["n"] for r in best if r["reaches"] is False],
+        "validation_gap": validation_gap(inputs.get("summary", [])),
         "mock_max": float(mock["test_mean"].max()) if len(mock) else None,
         "repeats": config.get("repeats"),
-        "sparsity": sparsity_context(inputs.get("coefficients", [])),
+        "sparsity": sparsity,
+        "penalties": penalties,
         "support": support_context(inputs.get("support", [])),
         "mlp_settings": config.get("models", {}).get("mlp", {}),
     }
+
+
+def _none(value: Any) -> Any:
+    return None if _missing(value) else value
+
+
+def _truth_sets(paths: Sequence[str]) -> dict[int, list[int] | None]:
+    return {n: truth.get("informative") for n, truth in tables.read_truths(paths).items()}
+
+
+def reaches_limit(row: Mapping[str, Any]) -> bool | None:
+    """Does the 95 % interval of a mean test accuracy reach the Bayes limit (its low end, if estimated)?"""
+    if _missing(row.get("test_high")) or _missing(row.get("bayes")):
+        return None
+    limit = row["bayes"] if _missing(row.get("bayes_low")) else row["bayes_low"]
+    return bool(float(row["test_high"]) >= float(limit))
+
+
+def secret_support(paths: Sequence[str]) -> list[dict]:
+    """Per n: in how many repeats the GF(2) solver's feature set equals the truth, or, when the
+    truth is unknown (published data), the XOR oracle's set of the same repeat."""
+    support = tables.read_tables(paths, ["model", "n", "repeat", "features", "equals_truth"])
+    rows = []
+    for n, at_n in support.groupby("n", sort=True):
+        gf2 = at_n[at_n["model"] == "parity_gf2"]
+        if gf2.empty:
+            continue
+        flags = gf2["equals_truth"].astype(str).str.lower()
+        if flags.isin(["true", "false"]).all():
+            rows.append({"label": MODEL_LABELS["parity_gf2"], "n": int(n), "rows": len(gf2),
+                         "agree": int((flags == "true").sum()), "verdict": "equal to the generator's truth"})
+            continue
+        oracle = {int(r.repeat): tables.parse_features(r.features)
+                  for r in at_n[at_n["model"] == "xor_oracle"].itertuples()}
+        compared = [r for r in gf2.itertuples() if int(r.repeat) in oracle]
+        if compared:
+            rows.append({"label": MODEL_LABELS["parity_gf2"], "n": int(n), "rows": len(compared),
+                         "agree": sum(tables.parse_features(r.features) == oracle[int(r.repeat)]
+                                      for r in compared),
+                         "verdict": "equal to the XOR oracle's noise-shape set"})
+    return rows
+
+
+def validation_gap(summary_paths: Sequence[str]) -> list[dict]:
+    """Per fitted (model, n): mean validation minus mean test accuracy.
+
+    The hidden labels are chosen on validation accuracy; a model whose validation rows also
+    picked something (the MLP's stopping epoch) shows a positive gap there, its selection bias.
+    """
+    if not summary_paths:
+        return []
+    summary = tables.read_tables(summary_paths, ["model", "n", "test_acc_mean", "validation_acc_mean"])
+    summary = summary[pd.to_numeric(summary["test_acc_mean"], errors="coerce").notna()]
+    rows = [{"model": str(r.model), "label": MODEL_LABELS.get(str(r.model), str(r.model)), "n": int(r.n),
+             "validation": float(r.validation_acc_mean), "test": float(r.test_acc_mean),
+             "gap": float(r.validation_acc_mean) - float(r.test_acc_mean)} for r in summary.itertuples()]
+    return sorted(rows, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
+
+
+def penalty_groups(sparsity: list[dict], config: Mapping[str, Any],
+                   truths: Mapping[int, list[int] | None]) -> list[dict]:
+    """The polynomial model's fits grouped by penalty (from the config), with what they found.
+
+    Per penalty: the n it was used at, the smallest and largest share of coefficient magnitude
+    on the top monomial, and in how many fits the top monomial is the true parity.
+    """
+    by_n = config.get("models", {}).get("poly_logreg", {}).get("by_n", {})
+    groups: dict[str, dict] = {}
+    for row in sparsity:
+        settings = by_n.get(row["n"], by_n.get(str(row["n"]), {}))
+        penalty = str(settings.get("penalty", "unknown"))
+        group = groups.setdefault(penalty, {"penalty": penalty, "n": [], "shares": [], "parity": 0,
+                                            "known": 0, "fits": 0})
+        if row["n"] not in group["n"]:
+            group["n"].append(row["n"])
+        if row["share"] is not None:
+            group["shares"].append(row["share"])
+        group["fits"] += 1
+        truth = truths.get(row["n"])
+        if truth is not None:
+            group["known"] += 1
+            group["parity"] += int(sorted(row["features"]) == sorted(truth))
+    return [{**g, "share_min": min(g["shares"], default=None), "share_max": max(g["shares"], default=None)}
+            for g in sorted(groups.values(), key=lambda g: g["penalty"])]
 
 
 def sparsity_context(paths: Sequence[str]) -> list[dict]:
@@ -204,6 +322,7 @@ def sparsity_context(paths: Sequence[str]) -> list[dict]:
         top = group.loc[magnitude.idxmax()]
         rest = magnitude.drop(index=magnitude.idxmax())
         rows.append({"n": int(n), "repeat": int(repeat), "monomial": tables.monomial_name(top["monomial"]),
+                     "features": tables.parse_features(top["monomial"]),
                      "degree": int(top["degree"]), "coefficient": float(top["coefficient"]),
                      "share": float(magnitude.max() / magnitude.sum()) if magnitude.sum() > 0 else None,
                      "ratio": float(magnitude.max() / rest.max()) if len(rest) and rest.max() > 0 else None,
@@ -223,12 +342,20 @@ def support_context(paths: Sequence[str]) -> list[dict]:
     return sorted(rows, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
 
 
-def robustness_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
-    if not inputs.get("adversarial"):
-        return {"produced": False}
-    data = tables.attack_summary(tables.read_tables(inputs["adversarial"], ADVERSARIAL_COLUMNS))
+#: The attacks whose robust accuracy bounds the worst case (noise is an average, not a bound).
+WORST_CASE_BOUNDS = ("exact", "upper")
+
+
+def worst_case_table(data: pd.DataFrame) -> list[dict]:
+    """Per (model, n) at the largest eps: the lowest robust accuracy over the bounding attacks.
+
+    ``data`` is ``tables.attack_summary`` output. The lowest is the best bound on the worst
+    case: an ``exact`` row is the worst case itself, else the row is an upper bound (``bound``).
+    """
+    if "bound" in data.columns:
+        data = data[data["bound"].isin(WORST_CASE_BOUNDS)]
     if data.empty:
-        return {"produced": True, "rows": 0}
+        return []
     eps_max = float(data["eps"].max())
     at_max = data[data["eps"] == eps_max]
     worst = []
@@ -241,24 +368,52 @@ def robustness_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
                 row = part.loc[part["robust_acc"].idxmin()]
                 entry[scope] = float(row["robust_acc"])
                 entry[f"{scope}_attack"] = str(row["attack"])
-                entry[f"{scope}_preserving"] = float(row["label_preserving_acc"]) if not _missing(
-                    row["label_preserving_acc"]) else None
+                entry[f"{scope}_bound"] = str(row.get("bound", "upper"))
+                entry[f"{scope}_preserving"] = _none(row["label_preserving_acc"])
         worst.append(entry)
-    worst.sort(key=lambda r: (tables.model_rank(r["model"]), r["n"]))
+    return sorted(worst, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
+
+
+def network_table(network: pd.DataFrame) -> list[dict]:
+    """One row per (n, activation, layer): the measures averaged over repeats, never over layers."""
+    if network.empty:
+        return []
+    rows = []
+    for (n, activation, layer), group in network.groupby(["n", "activation", "layer"], sort=True):
+        entry = {"n": int(n), "activation": activation, "layer": str(layer),
+                 "repeats": int(group["repeat"].nunique())}
+        for column in ("test_acc", "sigma_max", "condition", "zero_grad_share"):
+            values = (pd.to_numeric(group[column], errors="coerce") if column in group
+                      else pd.Series(dtype=float))
+            entry[column] = float(values.mean()) if values.notna().any() else None
+        rows.append(entry)
+    return rows
+
+
+def robustness_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
+    if not inputs.get("adversarial"):
+        return {"produced": False}
+    data = tables.attack_summary(tables.read_tables(inputs["adversarial"], ADVERSARIAL_COLUMNS))
+    if data.empty:
+        return {"produced": True, "rows": 0}
+    worst = worst_case_table(data)
+    # Models that keep their clean accuracy when only the irrelevant features are attacked.
+    ignoring = [r for r in worst if "irrelevant" in r and abs(r["irrelevant"] - r["clean"]) < 1e-12]
     network = tables.read_tables(inputs.get("network", []), ["n", "activation", "repeat", "layer"])
-    network_rows = []
-    if not network.empty and "test_acc" in network.columns:
-        for (n, activation), group in network.groupby(["n", "activation"], sort=True):
-            entry = {"n": int(n), "activation": activation,
-                     "test_acc": float(pd.to_numeric(group["test_acc"], errors="coerce").mean())}
-            for column in ("sigma_max", "condition", "zero_grad_share"):
-                if column in group:
-                    entry[column] = float(pd.to_numeric(group[column], errors="coerce").mean())
-            network_rows.append(entry)
+    network_rows = network_table(network)
+    saturated = [r for r in network_rows if r["zero_grad_share"] is not None]
+    most_saturated = max(saturated, key=lambda r: r["zero_grad_share"], default=None)
+    exact_models = sorted({str(m) for m in data.loc[data["attack"] == "exact", "model"]},
+                          key=tables.model_rank)
     return {"produced": True, "rows": len(data), "eps": sorted(data["eps"].unique().tolist()),
-            "eps_max": eps_max, "attacks": sorted(data["attack"].unique().tolist()),
+            "eps_max": float(data["eps"].max()), "attacks": sorted(data["attack"].unique().tolist()),
             "scopes": sorted(data["scope"].unique().tolist()), "worst": worst,
-            "network": network_rows, "network_produced": bool(inputs.get("network")),
+            "ignoring_irrelevant": [f"{r['label']} (n = {r['n']})" for r in ignoring],
+            "not_ignoring_irrelevant": [f"{r['label']} (n = {r['n']})" for r in worst
+                                        if "irrelevant" in r and r not in ignoring],
+            "exact_labels": [MODEL_LABELS.get(m, m) for m in exact_models],
+            "network": network_rows, "most_saturated": most_saturated,
+            "network_produced": bool(inputs.get("network")),
             "activation_produced": bool(inputs.get("activation_robustness")),
             "boundary_produced": bool(inputs.get("boundary"))}
 
@@ -269,18 +424,29 @@ def carbon_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
     carbon = tables.read_tables(inputs["carbon"], CARBON_COLUMNS)
     if carbon.empty:
         return {"produced": True, "rows": 0}
-    for column in ("duration_s", "energy_kwh", "emissions_kg", "cpu_power_w", "ram_power_w"):
+    for column in ("duration_s", "energy_kwh", "emissions_kg", "cpu_power_w", "ram_power_w",
+                   "attributed_energy_kwh", "attributed_emissions_kg", "cpu_share", "tdp_w"):
         if column in carbon:
             carbon[column] = pd.to_numeric(carbon[column], errors="coerce")
     quantity, title = carbon_quantity(carbon)
+    attributed = "attributed_energy_kwh" in carbon and carbon["attributed_energy_kwh"].notna().any()
     stages = []
     for stage in [s for s in STAGES if s in set(carbon["stage"])]:
         part = carbon[carbon["stage"] == stage]
         stages.append({"stage": stage, "jobs": len(part), "duration_s": float(part["duration_s"].sum()),
                        "energy_kwh": _total(part["energy_kwh"]),
-                       "emissions_kg": _total(part["emissions_kg"])})
-    train = carbon[carbon["stage"] == "train"][quantity].sum()
-    inference = carbon[carbon["stage"] == "inference"][quantity].sum()
+                       "emissions_kg": _total(part["emissions_kg"]),
+                       "attributed_energy_kwh": _total(part["attributed_energy_kwh"]) if attributed else None,
+                       "attributed_emissions_kg": _total(part["attributed_emissions_kg"]) if attributed
+                       else None})
+    sources = carbon["cpu_power_source"].dropna().astype(str) if "cpu_power_source" in carbon \
+        else pd.Series(dtype=str)
+    ram = carbon["ram_power_w"].dropna() if "ram_power_w" in carbon else pd.Series(dtype=float)
+    # The fit jobs' own phases only: the inference phase of a fit predicts the test and hidden
+    # sets; the activation variants' training and the boundary grids are other work.
+    fits = carbon[carbon["model"].fillna("").astype(str).isin(MODELS)]
+    train = fits[fits["stage"] == "train"][quantity].sum()
+    inference = fits[fits["stage"] == "inference"][quantity].sum()
     measurements = carbon["measurement"].fillna("").astype(str).value_counts().to_dict() \
         if "measurement" in carbon else {}
     return {
@@ -296,6 +462,16 @@ def carbon_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
         else [],
         "versions": sorted(carbon["codecarbon_version"].dropna().astype(str).unique().tolist())
         if "codecarbon_version" in carbon else [],
+        "attributed": attributed,
+        "attributed_energy_kwh": _total(carbon["attributed_energy_kwh"]) if attributed else None,
+        "attributed_emissions_kg": _total(carbon["attributed_emissions_kg"]) if attributed else None,
+        "power_sources": sources.value_counts().sort_index().to_dict(),
+        # "Measured" only where every row's CPU power came from a meter.
+        "cpu_measured": bool(len(sources)) and bool(sources.isin(MEASURED_SOURCES).all()),
+        "tdp_w": sorted(carbon["tdp_w"].dropna().unique().tolist()) if "tdp_w" in carbon else [],
+        "ram_floor_rows": int((ram - RAM_FLOOR_W).abs().le(0.05).sum()),
+        "ram_rows": len(ram),
+        "ram_floor_w": RAM_FLOOR_W,
         "cpu_power_w": float(carbon["cpu_power_w"].median()) if "cpu_power_w" in carbon
         and carbon["cpu_power_w"].notna().any() else None,
         "ram_power_w": float(carbon["ram_power_w"].median()) if "ram_power_w" in carbon

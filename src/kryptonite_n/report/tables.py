@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kryptonite_n.data import TARGETS, default_flip_rate, read_truths
+from kryptonite_n.bayes import bayes_limit
+from kryptonite_n.data import TARGETS, read_truths
 from kryptonite_n.io import DataError
 from kryptonite_n.models import model_rank, specs
 from kryptonite_n.paths import n_of, repeat_of
+from kryptonite_n.stats import mean_interval
 
 #: How the report names each model, and what it is, in one line (from the models' specs).
 MODEL_LABELS = {spec.name: spec.label for spec in specs()}
@@ -59,26 +61,32 @@ def read_tables(paths: Iterable[Path | str], required: Sequence[str] = (), *, ad
     return pd.concat(frames, ignore_index=True)
 
 
-def bayes_limits(truths: dict[int, dict]) -> pd.DataFrame:
-    """Per n: the label-flip rate and the Bayes-optimal accuracy 1 - p.
+BAYES_COLUMNS = ["n", "flip_rate", "bayes", "bayes_low", "bayes_high", "bayes_source", "target"]
 
-    Generated data know their flip rate; for published data it is the measured law 1/(8 sqrt n).
+
+def bayes_limits(truths: dict[int, dict]) -> pd.DataFrame:
+    """Per n: the label-flip rate (None when unknown) and the Bayes limit (``kryptonite_n.bayes``).
+
+    Generated data give the generator's exact Bayes accuracy; published data an estimate with
+    its interval and the name of its method. The summary reads the same function.
     """
     rows = []
     for n, truth in sorted(truths.items()):
-        known = truth.get("flip_rate") is not None
-        flip = float(truth["flip_rate"]) if known else default_flip_rate(n)
-        rows.append({"n": n, "flip_rate": flip, "bayes": 1.0 - flip,
-                     "flip_source": "generator" if known else "measured law 1/(8√n)",
+        limit = bayes_limit(truth) or {}
+        flip = truth.get("flip_rate")
+        rows.append({"n": n, "flip_rate": None if flip is None else float(flip),
+                     "bayes": limit.get("accuracy"), "bayes_low": limit.get("ci_low"),
+                     "bayes_high": limit.get("ci_high"), "bayes_source": limit.get("source", ""),
                      "target": TARGETS.get(n)})
-    return pd.DataFrame(rows, columns=["n", "flip_rate", "bayes", "flip_source", "target"])
+    return pd.DataFrame(rows, columns=BAYES_COLUMNS)
 
 
 METRIC_COLUMNS = ("model", "n", "repeat", "test_acc")
 
 
-HEADLINE_COLUMNS = ["model", "label", "n", "repeats", "test_mean", "test_std", "hidden_mean", "whole_mean",
-                    "target", "bayes", "passes", "note"]
+HEADLINE_COLUMNS = ["model", "label", "n", "repeats", "test_mean", "test_std", "test_low", "test_high",
+                    "hidden_mean", "whole_mean", "target", "bayes", "bayes_low", "bayes_high", "bayes_source",
+                    "passes", "note"]
 SUMMARY_COLUMNS = ("model", "n", "repeats", "test_acc_mean", "test_acc_std", "target", "bayes_acc",
                    "meets_target")
 
@@ -104,13 +112,16 @@ def accuracy_summary(metrics: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFram
     table = frame.groupby(["model", "n"], sort=False).agg(
         repeats=("test_acc", "size"), test_mean=("test_acc", "mean"),
         test_std=("test_acc", lambda s: float(s.std(ddof=1)) if len(s) > 1 else np.nan),
+        test_low=("test_acc", lambda s: mean_interval(s)[0]),
+        test_high=("test_acc", lambda s: mean_interval(s)[1]),
         hidden_mean=("hidden_acc", "mean"), whole_mean=("whole_set_acc", "mean"),
     ).reset_index()
     table["n"] = table["n"].astype(int)
-    table = table.merge(limits[["n", "bayes"]], on="n", how="left")
+    table = table.merge(limits[["n", "bayes", "bayes_low", "bayes_high", "bayes_source"]], on="n", how="left")
     table["target"] = table["n"].map(TARGETS)
-    table["passes"] = [None if pd.isna(t) else bool(m >= t)
-                       for m, t in zip(table["test_mean"], table["target"], strict=True)]
+    # As in the summary: met only when the 95 % interval of the mean clears the target.
+    table["passes"] = [None if pd.isna(t) else bool(low is not None and not pd.isna(low) and low >= t)
+                       for low, t in zip(table["test_low"], table["target"], strict=True)]
     table["note"] = ""
     return _finish(table)
 
@@ -128,13 +139,16 @@ def summary_headline(summary: pd.DataFrame) -> pd.DataFrame:
     if summary.empty:
         return pd.DataFrame(columns=HEADLINE_COLUMNS)
     numeric = {"repeats": "repeats", "test_acc_mean": "test_mean", "test_acc_std": "test_std",
+               "test_acc_ci_low": "test_low", "test_acc_ci_high": "test_high",
                "hidden_acc_mean": "hidden_mean", "whole_set_acc": "whole_mean", "target": "target",
-               "bayes_acc": "bayes"}
+               "bayes_acc": "bayes", "bayes_ci_low": "bayes_low", "bayes_ci_high": "bayes_high"}
     table = pd.DataFrame({"model": summary["model"].astype(str), "n": summary["n"]})
     for source, name in numeric.items():
         table[name] = pd.to_numeric(summary[source], errors="coerce") if source in summary else np.nan
+    table["bayes_source"] = (summary["bayes_source"].astype(object).fillna("").astype(str)
+                             if "bayes_source" in summary else "")
     table["passes"] = [_flag(v) for v in summary["meets_target"]]
-    table["note"] = summary["note"].fillna("").astype(str) if "note" in summary else ""
+    table["note"] = summary["note"].astype(object).fillna("").astype(str) if "note" in summary else ""
     return _finish(table)
 
 
@@ -164,7 +178,7 @@ def monomial_name(value: object) -> str:
 
 def attack_summary(adversarial: pd.DataFrame, by: str = "model") -> pd.DataFrame:
     """Mean accuracies over repeats per (``by``, n, scope, attack, eps)."""
-    keys = [by, "n", "scope", "attack", "eps"]
+    keys = [by, "n", "scope", "attack", *(["bound"] if "bound" in adversarial.columns else []), "eps"]
     if adversarial.empty:
         return pd.DataFrame(columns=[*keys, "clean_acc", "robust_acc", "label_preserving_acc", "repeats"])
     frame = adversarial.copy()

@@ -29,10 +29,17 @@ from kryptonite_n.report.figures._shared import (
     round_frame,
 )
 
-ADVERSARIAL_COLUMNS = ("model", "n", "repeat", "scope", "attack", "eps", "clean_acc", "robust_acc",
-                       "label_preserving_acc")
+ADVERSARIAL_COLUMNS = ("model", "n", "repeat", "scope", "attack", "bound", "eps", "clean_acc",
+                       "robust_acc", "label_preserving_acc")
 NETWORK_MEASURES = ("frobenius", "sigma_max", "sigma_min", "condition", "zero_grad_share", "dead_share",
                     "test_acc")
+#: Panel titles in words.
+MEASURE_LABELS = {
+    "frobenius": "Frobenius norm", "sigma_max": "largest singular value",
+    "sigma_min": "smallest singular value", "condition": "condition number",
+    "zero_grad_share": "share of zero gradients", "dead_share": "share of dead units",
+    "test_acc": "test accuracy",
+}
 PROBABILITY_COLUMNS = ("probability", "prob", "p", "p1", "proba", "p_one")
 #: Grid points per axis drawn of a decision boundary: a 160-pixel panel shows no more, and the
 #: data behind the figure (its CSV) stays small.
@@ -120,7 +127,8 @@ def draw_network(inputs: Inputs) -> Drawing:
         mean=("value", "mean"), std=("value", "std"), repeats=("repeat", "nunique")).reset_index()
     long["std"] = long["std"].fillna(0.0)
     long = round_frame(long.assign(low=long["mean"] - long["std"], high=long["mean"] + long["std"],
-                                   layer=long["layer"].astype(str)))
+                                   layer=long["layer"].astype(str),
+                                   measure=long["measure"].map(lambda m: MEASURE_LABELS.get(m, m))))
     n = n_param(long["n"])
     toggle = legend_toggle("activation")
     base = alt.Chart().encode(
@@ -136,7 +144,8 @@ def draw_network(inputs: Inputs) -> Drawing:
     bars = base.mark_rule().encode(y="low:Q", y2="high:Q")
     layered = alt.layer(bars, points).transform_filter(alt.datum.n == n).properties(width=150, height=140)
     chart = alt.FacetChart(data=long, spec=layered,
-                           facet=alt.Facet("measure:N", title=None, sort=measures), columns=4)
+                           facet=alt.Facet("measure:N", title=None,
+                                           sort=[MEASURE_LABELS.get(m, m) for m in measures]), columns=4)
     chart = chart.add_params(n, toggle).resolve_scale(y="independent").properties(
         title="The MLP's weight matrices and gradients per layer, by activation (mean ± std over repeats)")
     activations = list(dict.fromkeys(long["activation"]))

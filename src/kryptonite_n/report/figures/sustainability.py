@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from kryptonite_n.carbon import STAGES
 from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import (
     WIDTH,
@@ -48,7 +49,7 @@ def draw_carbon_stages(inputs: Inputs) -> Drawing:
         jobs=("stage", "size")).reset_index())
     toggle = legend_toggle("label")
     chart = alt.Chart(totals).mark_bar().encode(
-        y=alt.Y("stage:N", title=None, sort=["data", "train", "inference", "attack", "report"]),
+        y=alt.Y("stage:N", title=None, sort=list(STAGES)),
         x=alt.X("value:Q", title=title, stack=True),
         color=alt.Color("label:N", title="model (click to isolate)"),
         opacity=alt.condition(toggle, alt.value(1.0), alt.value(0.15)),
