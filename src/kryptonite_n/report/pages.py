@@ -469,7 +469,8 @@ def carbon_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
         # "Measured" only where every row's CPU power came from a meter.
         "cpu_measured": bool(len(sources)) and bool(sources.isin(MEASURED_SOURCES).all()),
         "tdp_w": sorted(carbon["tdp_w"].dropna().unique().tolist()) if "tdp_w" in carbon else [],
-        "ram_floor_rows": int((ram - RAM_FLOOR_W).abs().le(0.05).sum()),
+        # A phase's mean RAM power at or under the floor (2 % slack for timing) is the floor.
+        "ram_floor_rows": int(ram.le(RAM_FLOOR_W * 1.02).sum()),
         "ram_rows": len(ram),
         "ram_floor_w": RAM_FLOOR_W,
         "cpu_power_w": float(carbon["cpu_power_w"].median()) if "cpu_power_w" in carbon
