@@ -419,7 +419,11 @@ def test_quick_run_attacks_every_fitted_model(quick_run):
     assert set(table.model) == {"mlp", "poly_logreg", "fso_logreg", "xor_oracle", "parity_gf2"}
     rules = table.model.isin(["xor_oracle", "parity_gf2"])
     assert set(table[rules].attack) == {attacks.EXACT, *attacks.NOISE_ATTACKS}
-    assert set(table[~rules].attack) == {*attacks.GRADIENT_ATTACKS, *attacks.NOISE_ATTACKS}
+    # LR with FSO is differentiable and also computes its exact worst case.
+    fso = table.model == "fso_logreg"
+    assert set(table[fso].attack) == {attacks.EXACT, *attacks.GRADIENT_ATTACKS, *attacks.NOISE_ATTACKS}
+    assert set(table[~rules & ~fso].attack) == {*attacks.GRADIENT_ATTACKS, *attacks.NOISE_ATTACKS}
+    assert (table.bound == table.attack.map(attacks.BOUNDS)).all()
     at_zero = table[table.eps == 0]
     assert np.allclose(at_zero.robust_acc, at_zero.clean_acc)
     strongest = table[table.attack.isin(["pgd", attacks.EXACT])]

@@ -76,9 +76,8 @@ class StudyPlan:
     def fits(self, pattern: str, models: Mapping[str, Iterable[int]] | None = None) -> list[str]:
         """``pattern`` for every (model, n) fitted (and every repeat if it has one)."""
         models = self.fitted if models is None else models
-        # A pattern without {repeat} expands to one path per repeat: keep each path once.
-        return list(dict.fromkeys(path for model, dimensions in models.items() for n in dimensions
-                                  for path in expand(pattern, model=model, n=n, repeat=self.repeats)))
+        return [path for model, dimensions in models.items() for n in dimensions
+                for path in expand(pattern, model=model, n=n, repeat=self.repeats)]
 
     def fit_outputs(self, model: str, folder: str = paths.FIT) -> dict[str, list[str] | str]:
         """Per-repeat files of one (model, n) fit job, written under ``folder``, and its table."""
