@@ -427,7 +427,7 @@ def test_quick_run_attacks_every_fitted_model(quick_run):
     at_zero = table[table.eps == 0]
     assert np.allclose(at_zero.robust_acc, at_zero.clean_acc)
     strongest = table[table.attack.isin(["pgd", attacks.EXACT])]
-    for _, curve in strongest.groupby(["model", "n", "repeat", "scope"]):
+    for _, curve in strongest.groupby(["model", "n", "repeat", "scope", "attack"]):
         assert curve.sort_values("eps").robust_acc.diff().dropna().le(0).all()
     # The rules read only informative features (which they found): irrelevant noise cannot move them.
     irrelevant = table[rules & (table.scope == "irrelevant")]
