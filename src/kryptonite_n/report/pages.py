@@ -40,6 +40,13 @@ from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS
 #: not from the labels: they show the data's structure but cannot refute a claim about
 #: machine learning, so the headline counts only the others.
 ORACLE_ASSISTED = tuple(s.name for s in specs() if s.oracle_assisted)
+#: Parity rules of thresholded features: the learned one (GF(2)) and the oracle-assisted one.
+THRESHOLD_RULES = tuple(s.name for s in specs() if s.decision == "threshold")
+LEARNED_RULES = tuple(s.name for s in specs() if s.decision == "threshold" and s.learns_from_labels)
+#: The mock paper's own baseline(s), whose failure the challenge cites.
+CLAIM_BASELINES = tuple(s.name for s in specs() if s.claim_baseline)
+#: The model(s) whose per-repeat coefficients table the sparsity figure reads.
+COEFFICIENT_MODELS = tuple(s.name for s in specs() if "coefficients" in s.tables)
 #: Packages whose versions the Reproducibility page lists.
 PACKAGES = ("snakemake", "numpy", "pandas", "scipy", "scikit-learn", "torch",
             "adversarial-robustness-toolbox", "codecarbon", "altair", "vl-convert-python", "mkdocs",
@@ -190,12 +197,8 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     studied = sorted(fitted["n"].unique().tolist())
     sparsity = sparsity_context(inputs.get("coefficients", []))
     penalties = penalty_groups(sparsity, config, _truth_sets(inputs.get("truth", [])))
-    mock = fitted[fitted["model"] == "mock_baseline"]
-    descriptions = dict(MODEL_DESCRIPTIONS)
-    units = config.get("models", {}).get("mlp", {}).get("hidden_units")
-    if units is not None:
-        descriptions["mlp"] = descriptions["mlp"].replace("hidden layer", f"hidden layer of {units} units", 1)
-    models = [{"model": m, "label": MODEL_LABELS.get(m, m), "description": descriptions.get(m, ""),
+    mock = fitted[fitted["model"].isin(CLAIM_BASELINES)]
+    models = [{"model": m, "label": MODEL_LABELS.get(m, m), "description": describe(m, config),
                "dimensions": sorted(fitted.loc[fitted["model"] == m, "n"].astype(int).tolist()),
                "assisted": m in ORACLE_ASSISTED}
               for m in dict.fromkeys(fitted["model"])]
@@ -224,8 +227,19 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         "sparsity": sparsity,
         "penalties": penalties,
         "support": support_context(inputs.get("support", [])),
-        "mlp_settings": config.get("models", {}).get("mlp", {}),
+        "threshold_rules": list(THRESHOLD_RULES),
     }
+
+
+class _Unfilled(dict):
+    def __missing__(self, key: str) -> str:
+        return f"{{{key}}}"
+
+
+def describe(model: str, config: Mapping[str, Any]) -> str:
+    """The model's one-line description, its ``{setting}`` names filled from its configuration."""
+    settings = config.get("models", {}).get(model, {})
+    return MODEL_DESCRIPTIONS.get(model, "").format_map(_Unfilled(settings))
 
 
 def _none(value: Any) -> Any:
@@ -250,19 +264,20 @@ def secret_support(paths: Sequence[str]) -> list[dict]:
     support = tables.read_tables(paths, ["model", "n", "repeat", "features", "equals_truth"])
     rows = []
     for n, at_n in support.groupby("n", sort=True):
-        gf2 = at_n[at_n["model"] == "parity_gf2"]
+        gf2 = at_n[at_n["model"].isin(LEARNED_RULES)]
         if gf2.empty:
             continue
+        label = MODEL_LABELS.get(str(gf2["model"].iloc[0]), str(gf2["model"].iloc[0]))
         flags = gf2["equals_truth"].astype(str).str.lower()
         if flags.isin(["true", "false"]).all():
-            rows.append({"label": MODEL_LABELS["parity_gf2"], "n": int(n), "rows": len(gf2),
+            rows.append({"label": label, "n": int(n), "rows": len(gf2),
                          "agree": int((flags == "true").sum()), "verdict": "equal to the generator's truth"})
             continue
         oracle = {int(r.repeat): tables.parse_features(r.features)
-                  for r in at_n[at_n["model"] == "xor_oracle"].itertuples()}
+                  for r in at_n[at_n["model"].isin(set(THRESHOLD_RULES) - set(LEARNED_RULES))].itertuples()}
         compared = [r for r in gf2.itertuples() if int(r.repeat) in oracle]
         if compared:
-            rows.append({"label": MODEL_LABELS["parity_gf2"], "n": int(n), "rows": len(compared),
+            rows.append({"label": label, "n": int(n), "rows": len(compared),
                          "agree": sum(tables.parse_features(r.features) == oracle[int(r.repeat)]
                                       for r in compared),
                          "verdict": "equal to the XOR oracle's noise-shape set"})
@@ -292,7 +307,8 @@ def penalty_groups(sparsity: list[dict], config: Mapping[str, Any],
     Per penalty: the n it was used at, the smallest and largest share of coefficient magnitude
     on the top monomial, and in how many fits the top monomial is the true parity.
     """
-    by_n = config.get("models", {}).get("poly_logreg", {}).get("by_n", {})
+    by_n = {key: value for model in COEFFICIENT_MODELS
+            for key, value in config.get("models", {}).get(model, {}).get("by_n", {}).items()}
     groups: dict[str, dict] = {}
     for row in sparsity:
         settings = by_n.get(row["n"], by_n.get(str(row["n"]), {}))
