@@ -102,12 +102,14 @@ def planned(run: WorkflowRun, *extra: str) -> dict[tuple[str, str], Job]:
 
 
 def nothing_planned(run: WorkflowRun, *extra: str) -> bool:
-    """True when Snakemake itself says there is "Nothing to be done" (and the parser agrees)."""
+    """True when Snakemake itself says so (and the parser agrees): "Nothing to be done", or,
+    with ``--until``, a "Job stats" table whose total is 0."""
     result = run.run("--dry-run", *extra)
     listing = result.stdout + "\n" + result.stderr
     jobs = parse_jobs(listing)
     check_listing(listing, jobs)
-    return NOTHING_TO_DO in listing and not jobs
+    said = NOTHING_TO_DO in listing or set(JOB_TOTAL.findall(listing)) == {"0"}
+    return said and not jobs
 
 
 def fit_job(jobs: dict[tuple[str, str], Job], model: str, n: int) -> Job | None:
