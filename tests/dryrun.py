@@ -103,12 +103,12 @@ def planned(run: WorkflowRun, *extra: str) -> dict[tuple[str, str], Job]:
 
 def nothing_planned(run: WorkflowRun, *extra: str) -> bool:
     """True when Snakemake itself says so (and the parser agrees): "Nothing to be done", or,
-    with ``--until``, a job table whose total is 0."""
+    with ``--until``, a "Job stats" table whose total is 0."""
     result = run.run("--dry-run", *extra)
     listing = result.stdout + "\n" + result.stderr
     jobs = parse_jobs(listing)
     check_listing(listing, jobs)
-    said = NOTHING_TO_DO in listing or re.search(r"^total\s+0$", listing, re.MULTILINE) is not None
+    said = NOTHING_TO_DO in listing or set(JOB_TOTAL.findall(listing)) == {"0"}
     return said and not jobs
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import REPO
+from conftest import REPO, unavailable
 
 from kryptonite_n.report.catalogue import PAGES
 
@@ -70,12 +70,6 @@ PAGE_BACKGROUND = """() => {
     const m = getComputedStyle(document.body).backgroundColor.match(/\\d+(\\.\\d+)?/g).map(Number);
     return m.slice(0, 3);
 }"""
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the browser test must run under CI, but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,8 @@ def test_a_parser_that_finds_fewer_jobs_than_snakemake_fails():
         check_listing(LISTING, {})
     with pytest.raises(AssertionError, match="plans 2 jobs, the parser found 1"):
         check_listing(LISTING, dict(list(jobs.items())[:1]))
+    # With --until, Snakemake says "nothing" as a table whose total is 0: an empty plan.
+    check_listing("Building DAG of jobs...\nJob stats:\njob      count\n-----  -------\ntotal        0\n", {})
     # A listing in a format the parser does not know is not taken as an empty plan.
     unknown = LISTING.replace("rule ", "job ").replace("total                  2", "")
     with pytest.raises(AssertionError, match="neither says 'Nothing to be done' nor has a job count"):

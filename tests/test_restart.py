@@ -113,4 +113,6 @@ def test_a_run_killed_mid_job_restarts_where_it_stopped(tmp_path):
     assert {path: path.stat().st_mtime_ns for path in done} == before
     for log in running:
         assert log.with_name("fit.benchmark.tsv").exists(), second.stdout[-3000:]
-    assert nothing_planned(run, *UNTIL), [job.reason for job in planned(run, *UNTIL).values()]
+    left = planned(run, *UNTIL)
+    assert not left, [(job.rule, job.reason) for job in left.values()]
+    assert nothing_planned(run, *UNTIL)
