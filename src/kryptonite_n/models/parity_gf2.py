@@ -12,6 +12,7 @@ noise shapes: a wrong solution agrees with about half the labels, the true one w
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import numpy as np
@@ -131,9 +132,68 @@ def learn_parity(bits: np.ndarray, y: np.ndarray, *, subsets: int, extra_rows: i
     return best, summary
 
 
+def subsets_needed(agreement: float, rows_per_subset: int, miss: float) -> float:
+    """Subsets to solve so that one is free of flipped labels with probability 1 - ``miss``,
+    taking the best solution's disagreement with the labels as the flip rate (the data's own
+    estimate; a wrong best solution disagrees with about half, which asks for ever more)."""
+    flip = min(max(1.0 - agreement, 0.0), 0.5)
+    clean = (1.0 - flip) ** rows_per_subset
+    if clean >= 1.0:
+        return 1.0
+    if clean <= 0.0:
+        return math.inf
+    return math.ceil(math.log(miss) / math.log1p(-clean))
+
+
+def chance_margin(rows: int, held_out: int, candidates: int, risk: float = 0.01) -> float:
+    """How far above 1/2 the best of ``candidates`` wrong parities can agree with ``held_out``
+    labels by chance, except with probability ``risk`` (Hoeffding and a union bound)."""
+    if held_out <= 0:
+        return math.inf
+    return math.sqrt(math.log(max(candidates, 1) / risk) / (2 * held_out))
+
+
+def learn_parity_sized(bits: np.ndarray, y: np.ndarray, *, extra_rows: int, rng: np.random.Generator,
+                       round_size: int, max_subsets: int, miss: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """``learn_parity`` in rounds until the data says enough subsets were solved.
+
+    The summary says whether the rows were too few to trust the result (``note``).
+    """
+    rows, unknowns = len(bits), bits.shape[1] + 1
+    best, summary, solved = None, None, 0
+    while True:
+        size = min(round_size, max_subsets - solved)
+        w, part = learn_parity(bits, y, subsets=size, extra_rows=extra_rows, rng=rng)
+        solved += size
+        if summary is None or part["train_agreement"] > summary["train_agreement"]:
+            best, summary = w, dict(part)
+        needed = subsets_needed(summary["train_agreement"], part["rows_per_subset"], miss)
+        if solved >= needed or solved >= max_subsets:
+            break
+    take = summary["rows_per_subset"]
+    # Agreement on the rows outside the solved subset, at worst (all subset rows agree).
+    held_out = rows - take
+    outside = (summary["train_agreement"] * rows - take) / held_out if held_out > 0 else math.nan
+    margin = chance_margin(rows, held_out, solved)
+    note = None
+    if rows < unknowns + extra_rows:
+        note = (f"too few rows: {rows} training rows for {unknowns} unknowns (n + 1) and "
+                f"{extra_rows} extra rows per subset")
+    elif not outside - 0.5 > margin:
+        note = (f"too few rows or too many flips: the best parity agrees with {outside:.3f} of the "
+                f"{held_out} rows outside its subset, within {margin:.3f} of chance")
+    summary |= {"subsets": solved, "subsets_needed": needed, "held_out_agreement": outside,
+                "chance_margin": margin, "note": note}
+    return best, summary
+
+
 def fit(task: FitTask) -> list[ParityRule]:
-    """One rule per repeat, learned from that repeat's training rows only."""
-    subsets = int(task.settings.get("subsets", 300))
+    """One rule per repeat, learned from that repeat's training rows only.
+
+    ``subsets`` null (the default) sizes the subset count from the data (``learn_parity_sized``);
+    a number solves exactly that many.
+    """
+    subsets = task.settings.get("subsets")
     extra_rows = int(task.settings.get("extra_rows", 4))
     rules = []
     for i, repeat in enumerate(task.repeats):
@@ -141,7 +201,17 @@ def fit(task: FitTask) -> list[ParityRule]:
         if len(X_train) == 0:
             raise DataError(f"n={task.n} repeat {repeat}: the training split is empty")
         rng = np.random.default_rng(np.random.SeedSequence([task.seed, task.n, repeat, SEED_TAG]))
-        w, summary = learn_parity(X_train > 0.5, y_train, subsets=subsets, extra_rows=extra_rows, rng=rng)
+        if subsets is None:
+            w, summary = learn_parity_sized(
+                X_train > 0.5, y_train, extra_rows=extra_rows, rng=rng,
+                round_size=int(task.settings.get("round_size", 64)),
+                max_subsets=int(task.settings.get("max_subsets", 5000)),
+                miss=float(task.settings.get("miss_probability", 1e-6)))
+            if summary["note"]:
+                log.warning("n=%d repeat %d: %s", task.n, repeat, summary["note"])
+        else:
+            w, summary = learn_parity(X_train > 0.5, y_train, subsets=int(subsets), extra_rows=extra_rows,
+                                      rng=rng)
         support = np.flatnonzero(w[:task.n]).tolist()
         log.info("n=%d repeat %d: support %s, flip %d, %s", task.n, repeat, support, w[task.n], summary)
         rules.append(ParityRule(support, np.full(len(support), 0.5), int(w[task.n]),
