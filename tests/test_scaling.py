@@ -234,4 +234,4 @@ def test_quick_run_maps_every_cell(quick_run):
     assert "Where learners break" in page
     assert f"{int(table['test_acc'].notna().sum())} fits were" in page
     for name in ("scaling_accuracy", "scaling_rows", "scaling_cost", "scaling_basis"):
-        assert (quick_run.directory / "results" / "report" / "docs" / "figures" / f"{name}.json").exists()
+        assert (quick_run.directory / "results" / "report" / "docs" / "figures" / f"{name}.js").exists()
