@@ -132,6 +132,15 @@ def _draw(rng: np.random.Generator, rows: int, families: list[str], scales: dict
     return X.astype(np.float32), (clean ^ flips).astype(np.int64), flips
 
 
+def draw_rows(rng: np.random.Generator, rows: int, families: list[str], scales: dict[str, float],
+              informative: np.ndarray, flip_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rows`` rows of one feature layout: features, labels, and which labels were flipped.
+
+    For drawing more rows of a layout than ``generate`` made (the scaling stage).
+    """
+    return _draw(rng, rows, families, scales, informative, flip_rate)
+
+
 def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Dataset:
     """Draw the labelled and hidden Kryptonite-n sets, sharing one feature layout.
 

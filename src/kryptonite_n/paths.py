@@ -88,6 +88,10 @@ CARBON_REPORT_JOB = f"{CARBON_PARTS}/report/{{job}}.csv"
 CARBON_REPORT = f"{CARBON_PARTS}/report.csv"
 CARBON = f"{RESULTS}/carbon.csv"
 
+# --- scaling: where each learner breaks ----------------------------------------
+SCALING_PART = f"{RESULTS}/scaling/{{model}}/n{{n}}.csv"
+SCALING = f"{RESULTS}/scaling.csv"
+
 # --------------------------------------------------------------------------- report
 
 REPORT = f"{RESULTS}/report"

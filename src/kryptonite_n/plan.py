@@ -122,7 +122,13 @@ class StudyPlan:
     def upstream_targets(self) -> list[str]:
         """Everything the study builds before its report."""
         return (self.data_targets() + self.fits(paths.METRICS_TABLE) + self.summary_targets()
-                + self.attack_targets() + [paths.CARBON])
+                + self.attack_targets() + [paths.CARBON] + self.scaling_targets())
+
+    def scaling_targets(self) -> list[str]:
+        """The scaling map, when some model has a scaling job (kryptonite_n.scaling)."""
+        from kryptonite_n.scaling import scaled_dimensions
+
+        return [paths.SCALING] if any(scaled_dimensions(self.config).values()) else []
 
     # ------------------------------------------------------------------ the network analysis
 
@@ -182,6 +188,7 @@ class StudyPlan:
             sources[key] = [path] if path in built else []
         sources["boundary"] = expand(paths.BOUNDARY, n=self.analysed)
         sources["carbon"] = [paths.CARBON]
+        sources["scaling"] = self.scaling_targets()
         return sources
 
 

@@ -65,6 +65,64 @@ def analysed_networks(wildcards):
     }
 
 
+# --- scaling stage ------------------------------------------------------------
+
+from kryptonite_n.scaling import scaled_dimensions, scaling_settings
+
+SCALING = config["scaling"]
+# model -> the n with at least one cell within its limits (one job each).
+SCALED = scaled_dimensions(config)
+
+
+def scaling_params(model):
+    """The grid as one model's jobs see it: its own limits only, so another model's change
+    does not rerun them."""
+    grid = {key: SCALING[key] for key in sorted(SCALING) if key != "models"}
+    return grid | {"models": {model: SCALING["models"].get(model, {})}}
+
+
+# The generator's settings the scaling draws use (not its row counts, which it sets itself),
+# so that changing the study's rows reruns no scaling job.
+SCALING_GENERATOR = {
+    key: value
+    for key, value in sorted(config["generator"].items())
+    if key not in ("rows_per_feature", "hidden_rows")
+}
+
+
+def scaling_collect_params():
+    """What the collecting job needs to write the rows of unfitted cells."""
+    # Only the settings of the (model, n) no job fits: a setting of a fitted cell changes its
+    # job, not this one.
+    unfitted = {
+        model: {
+            str(n): scaling_settings(config, model, n)
+            for n in SCALING["dimensions"]
+            if n not in dimensions
+        }
+        for model, dimensions in SCALED.items()
+    }
+    return {
+        "scaling": SCALING,
+        "generator": SCALING_GENERATOR,
+        "unfitted_settings": unfitted,
+    }
+
+
+def scaling_mem_mb(model):
+    # Measured on the default grid: the largest cell (n = 90, four times the published rows)
+    # holds 2 x 155 MB of features in the job, and its fit adds up to 750 MB (LR with FSO).
+    return 2000
+
+
+def scaling_tables():
+    return [
+        paths.fill(paths.SCALING_PART, model=model, n=n)
+        for model, dimensions in SCALED.items()
+        for n in dimensions
+    ]
+
+
 def figure_code():
     """The drawing code: editing any page's figures redraws (the catalogue says what exists)."""
     drawing = sorted(str(path) for path in (REPORT_CODE / "figures").glob("*.py"))

@@ -62,7 +62,11 @@ rule render_pages:
         **page_sources(),
         figures=figure_files("js"),
         templates=sorted(str(path) for path in TEMPLATES.glob("*.j2")),
-        code=[str(REPORT_CODE / "pages.py"), str(REPORT_CODE / "tables.py")],
+        code=[
+            str(REPORT_CODE / "pages.py"),
+            str(REPORT_CODE / "tables.py"),
+            str(REPORT_CODE / "scaling_page.py"),
+        ],
     output:
         **{page: paths.fill(paths.PAGE, page=page) for page in PAGES},
         config=paths.REPORT_CONFIG,

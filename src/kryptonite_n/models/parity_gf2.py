@@ -221,7 +221,12 @@ def fit(task: FitTask) -> list[ParityRule]:
         support = np.flatnonzero(w[:task.n]).tolist()
         log.info("n=%d repeat %d: support %s, flip %d, %s", task.n, repeat, support, w[task.n], summary)
         extra = {"support": support, **summary}
-        if not summary["better_than_chance"]:
+        if len(X_train) < task.n + 1:
+            # Fewer equations than unknowns (n bits and the constant): many parities fit them all.
+            extra["warning"] = (f"too few rows: {len(X_train)} training rows for {task.n + 1} unknowns "
+                                f"in repeat {repeat}; the parity is not determined by them")
+            log.warning(extra["warning"])
+        elif not summary["better_than_chance"]:
             # Never silent: the metrics row and the summary's note carry this.
             extra["warning"] = (f"GF(2) parity: no solution agrees clearly better than chance on the "
                                 f"training rows of repeat {repeat} (best {summary['train_agreement']:.4f} "

@@ -22,6 +22,7 @@ PAGES = {
     "data": "Data",
     "models": "Models",
     "secret": "The dataset's secret",
+    "scaling": "Where learners break",
     "robustness": "Robustness",
     "sustainability": "Sustainability",
     "reproducibility": "Reproducibility",
@@ -60,6 +61,10 @@ FIGURES = (
     Figure("robustness_boundary", "robustness", ("boundary",), "robustness:draw_boundary"),
     Figure("carbon_stages", "carbon", ("carbon",), "sustainability:draw_carbon_stages"),
     Figure("carbon_models", "carbon", ("carbon",), "sustainability:draw_carbon_models"),
+    Figure("scaling_accuracy", "scaling", ("scaling",), "scaling:draw_scaling_accuracy"),
+    Figure("scaling_rows", "scaling", ("scaling",), "scaling:draw_scaling_rows"),
+    Figure("scaling_cost", "scaling", ("scaling",), "scaling:draw_scaling_cost"),
+    Figure("scaling_basis", "scaling", ("scaling",), "scaling:draw_scaling_basis"),
     # The benchmarks exist only once their jobs finished, so they are found, not declared.
     Figure("runtime_jobs", "runtime", (), "reproducibility:draw_runtimes"),
 )

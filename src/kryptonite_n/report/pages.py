@@ -34,6 +34,7 @@ from kryptonite_n.report.figures import (
     as_lists,
     carbon_quantity,
 )
+from kryptonite_n.report.scaling_page import scaling_context
 from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS
 
 #: Models whose informative set comes from the noise shapes (the feature-selection oracle),
@@ -541,6 +542,7 @@ def build_context(inputs: Mapping[str, object], config: Mapping[str, Any],
         "models": models_context(inputs, config),
         "robustness": robustness_context(inputs),
         "carbon": carbon_context(inputs),
+        "scaling": scaling_context(inputs, config),
         "repro": reproducibility_context(inputs, logs_dir),
         "attacks_config": config.get("attacks", {}),
         "network_config": config.get("network_analysis", {}),

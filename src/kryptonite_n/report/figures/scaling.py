@@ -1,0 +1,172 @@
+"""Figures of the "Where learners break" page, drawn from results/scaling.csv."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty
+from kryptonite_n.report.tables import MODEL_LABELS
+from kryptonite_n.scaling import (
+    cell_summary,
+    cost_slopes,
+    factor_label,
+    parity_rows_floor,
+    read_scaling,
+    rows_needed,
+)
+
+
+def _label(model: str) -> str:
+    return MODEL_LABELS.get(model, model)
+
+
+def _models(table: pd.DataFrame) -> list[str]:
+    return [_label(m) for m in dict.fromkeys(table["model"])]
+
+
+def draw_scaling_accuracy(inputs: Inputs) -> Drawing:
+    """Per model, a heat map of mean test accuracy / Bayes over (n, training rows)."""
+    table = read_scaling(inputs["scaling"])
+    if table.empty:
+        return empty("No scaling rows")
+    cells = cell_summary(table)
+    cells["label"] = cells["model"].map(_label)
+    cells["rows"] = cells["rows_factor"].map(factor_label)
+    cells["mark"] = np.where(cells["reached"].eq(True), "✓", np.where(cells["repeats"] == 0, "—", ""))
+    cells["status"] = np.where(cells["repeats"] == 0, cells["note"].fillna("not fitted"),
+                               np.where(cells["reached"].eq(True), "reaches " + cells["goal_kind"],
+                                        "below " + cells["goal_kind"]))
+    cells = cells.drop(columns=["note", "reached"]).round(4)
+    row_order = [factor_label(f) for f in sorted(cells["rows_factor"].unique(), reverse=True)]
+    base = alt.Chart().encode(
+        x=alt.X("n:O", title="n (features)"),
+        y=alt.Y("rows:O", sort=row_order, title="training rows (× published split)"),
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color("relative:Q", title="accuracy / Bayes",
+                        scale=alt.Scale(scheme="viridis", domain=[0.5, 1.0], clamp=True)),
+        tooltip=["label:N", "n:O", "train_rows:Q", "repeats:Q",
+                 alt.Tooltip("mean:Q", title="mean test accuracy", format=".4f"),
+                 alt.Tooltip("low:Q", title="95% low", format=".4f"),
+                 alt.Tooltip("high:Q", title="95% high", format=".4f"),
+                 alt.Tooltip("bayes_acc:Q", title="Bayes", format=".4f"),
+                 alt.Tooltip("goal:Q", title="goal", format=".4f"), "status:N"],
+    )
+    text = base.mark_text(fontSize=11, color="white").encode(text="mark:N")
+    chart = alt.layer(heat, text, data=cells).properties(width=200, height=150).facet(
+        facet=alt.Facet("label:N", title=None, sort=_models(table)), columns=3).properties(
+        title="Mean test accuracy relative to the Bayes limit (✓: mean reaches the target, "
+              "or 99 % of Bayes where n has none; —: beyond the model's limits)")
+    fitted = cells[cells["repeats"] > 0]
+    reached = int((cells["mark"] == "✓").sum())
+    description = (f"Heat maps of mean test accuracy over the Bayes limit for {cells['label'].nunique()} "
+                   f"models over {cells['n'].nunique()} n and {cells['rows'].nunique()} row multiples: "
+                   f"{len(fitted)} cells fitted, {reached} of them reaching their goal, "
+                   f"{len(cells) - len(fitted)} beyond a model's limits.")
+    return Drawing(chart, cells, description)
+
+
+def _floor_table(needed: pd.DataFrame) -> pd.DataFrame:
+    points = needed[["n", "flip_rate"]].drop_duplicates("n").sort_values("n")
+    return pd.DataFrame({"n": points["n"], "rows": [parity_rows_floor(int(n), float(p))
+                                                   for n, p in zip(points["n"], points["flip_rate"],
+                                                                   strict=True)],
+                         "label": "information-theoretic floor"})
+
+
+def draw_scaling_rows(inputs: Inputs) -> Drawing:
+    """Training rows each model needs to reach its goal against n, with the parity floor."""
+    table = read_scaling(inputs["scaling"])
+    needed = rows_needed(table)
+    if needed.empty:
+        return empty("No fitted scaling cells")
+    needed["label"] = needed["model"].map(_label)
+    # Censored points sit at the grid's edge: reached at the smallest rows tried (at most that
+    # many needed) or never reached (more than the largest tried).
+    needed["shown"] = needed["rows_needed"].fillna(needed["largest_tried"])
+    needed["kind"] = needed["status"].map({"reached": "reached",
+                                           "at or below the smallest tried": "≤ (smallest tried)",
+                                           "never reached": "> (never reached)"})
+    needed = needed.round(4)
+    floor = _floor_table(needed)
+    scale_y = alt.Scale(type="log")
+    lines = alt.Chart(needed).mark_line(opacity=0.5).encode(
+        x=alt.X("n:Q", scale=alt.Scale(type="log"), title="n (features)"),
+        y=alt.Y("shown:Q", scale=scale_y, title="training rows"),
+        color=alt.Color("label:N", title="model", sort=_models(table)),
+    )
+    points = alt.Chart(needed).mark_point(size=80, filled=True).encode(
+        x="n:Q", y="shown:Q", color=alt.Color("label:N", sort=_models(table)),
+        shape=alt.Shape("kind:N", title="rows needed",
+                        scale=alt.Scale(domain=["reached", "≤ (smallest tried)", "> (never reached)"],
+                                        range=["circle", "triangle-down", "triangle-up"])),
+        tooltip=["label:N", "n:Q", "status:N", alt.Tooltip("rows_needed:Q", title="rows needed"),
+                 "smallest_tried:Q", "largest_tried:Q", alt.Tooltip("threshold:Q", format=".4f"),
+                 "threshold_kind:N"],
+    )
+    bound = alt.Chart(floor.round(2)).mark_line(color="black", strokeDash=[6, 3]).encode(
+        x="n:Q", y="rows:Q", tooltip=["label:N", "n:Q", alt.Tooltip("rows:Q", format=".1f")])
+    chart = alt.layer(lines, points, bound).properties(
+        width=WIDTH - 120, height=320,
+        title="Training rows needed to reach the goal (dashed: the floor n / (1 − H(p)) for any learner)")
+    parts = [f"{row.label} at n = {row.n}: {row.status}" + (f" ({int(row.rows_needed):,} rows)"
+             if row.status == "reached" else "") for row in needed.itertuples()]
+    description = ("Training rows each model needs to reach its goal against n, beside the floor "
+                   f"n / (1 − H(p)) ({floor['rows'].min():.0f} to {floor['rows'].max():.0f} rows): "
+                   + "; ".join(parts) + ".")
+    return Drawing(chart, needed, description)
+
+
+def draw_scaling_cost(inputs: Inputs) -> Drawing:
+    """Fit seconds and peak memory against n per model, log-log, with the fitted slopes."""
+    table = read_scaling(inputs["scaling"])
+    fitted = table[table["test_acc"].notna()]
+    if fitted.empty:
+        return empty("No fitted scaling cells")
+    factor = 1.0 if (fitted["rows_factor"] == 1.0).any() else float(fitted["rows_factor"].max())
+    panels, frames, slope_text = [], [], []
+    for measure, title in (("fit_seconds", "fit seconds"),
+                           ("peak_rss_mb", "peak memory above the process (MB)")):
+        data = fitted[(fitted["rows_factor"] == factor) & (fitted[measure] > 0)]
+        means = data.groupby(["model", "n"], sort=False)[measure].mean().reset_index()
+        slopes = cost_slopes(table, measure, factor).set_index("model")["slope"]
+        means["label"] = [f"{_label(m)} (slope {slopes[m]:.2f})" if m in slopes
+                          else f"{_label(m)} (too few n)" for m in means["model"]]
+        frames.append(means.assign(measure=measure).rename(columns={measure: "value"}))
+        slope_text += [f"{_label(m)} {title} slope {v:.2f}" for m, v in slopes.items()]
+        panels.append(alt.Chart(means.round(5)).mark_line(point=True).encode(
+            x=alt.X("n:Q", scale=alt.Scale(type="log"), title="n (features)"),
+            y=alt.Y(f"{measure}:Q", scale=alt.Scale(type="log"), title=title),
+            color=alt.Color("label:N", title="model (log-log slope)"),
+            tooltip=["label:N", "n:Q", alt.Tooltip(f"{measure}:Q", format=".3f")],
+        ).properties(width=260, height=260, title=f"{title} at {factor_label(factor)} the published rows"))
+    chart = alt.hconcat(*panels).resolve_scale(color="independent")
+    slopes_said = "; ".join(slope_text) or "none (too few n)"
+    description = (f"Mean fit seconds and peak memory against n on log axes at {factor_label(factor)} the "
+                   f"published rows; fitted log-log slopes: {slopes_said}.")
+    return Drawing(chart, pd.concat(frames, ignore_index=True), description)
+
+
+def draw_scaling_basis(inputs: Inputs) -> Drawing:
+    """Polynomial LR's basis size against n, fitted or not."""
+    table = read_scaling(inputs["scaling"])
+    basis = table[table["basis_size"].notna()].drop_duplicates(["model", "n"])
+    if basis.empty:
+        return empty("No polynomial basis sizes")
+    fitted = table[table["test_acc"].notna()].groupby(["model", "n"]).size()
+    basis = basis.assign(fitted=[("fitted" if (m, n) in fitted.index else "not fitted")
+                                 for m, n in zip(basis["model"], basis["n"], strict=True)],
+                         label=basis["model"].map(_label))[["label", "n", "basis_size", "fitted"]]
+    chart = alt.Chart(basis).mark_bar().encode(
+        x=alt.X("n:O", title="n (features)"),
+        y=alt.Y("basis_size:Q", scale=alt.Scale(type="log"), title="monomials in the basis"),
+        color=alt.Color("fitted:N", title=None,
+                        scale=alt.Scale(domain=["fitted", "not fitted"], range=["#4c78a8", "#bab0ac"])),
+        tooltip=["label:N", "n:O", alt.Tooltip("basis_size:Q", format=","), "fitted:N"],
+    ).properties(width=WIDTH - 200, height=220,
+                 title="Polynomial LR: monomials its settings would expand n into")
+    description = "Monomials in polynomial LR's basis by n: " + "; ".join(
+        f"n = {row.n}: {int(row.basis_size):,} ({row.fitted})" for row in basis.itertuples()) + "."
+    return Drawing(chart, basis, description)
