@@ -23,6 +23,7 @@ PAGES = {
     "models": "Models",
     "secret": "The dataset's secret",
     "robustness": "Robustness",
+    "tuning": "Tuning",
     "sustainability": "Sustainability",
     "reproducibility": "Reproducibility",
 }
@@ -60,6 +61,9 @@ FIGURES = (
     Figure("robustness_boundary", "robustness", ("boundary",), "robustness:draw_boundary"),
     Figure("carbon_stages", "carbon", ("carbon",), "sustainability:draw_carbon_stages"),
     Figure("carbon_models", "carbon", ("carbon",), "sustainability:draw_carbon_models"),
+    Figure("tuning_history", "tuning", ("trials",), "tuning:draw_history"),
+    Figure("tuning_importances", "tuning", ("importances",), "tuning:draw_importances"),
+    Figure("tuning_trials", "tuning", ("trials",), "tuning:draw_trials"),
     # The benchmarks exist only once their jobs finished, so they are found, not declared.
     Figure("runtime_jobs", "runtime", (), "reproducibility:draw_runtimes"),
 )

@@ -33,6 +33,7 @@ from kryptonite_n.report.figures import (
     carbon_quantity,
 )
 from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS
+from kryptonite_n.report.tuning_page import tuning_context
 
 #: Models whose decision is not learned from the labels.
 HAND_MADE = ("xor_oracle",)
@@ -348,6 +349,7 @@ def build_context(inputs: Mapping[str, object], config: Mapping[str, Any],
         "models": models_context(inputs, config),
         "robustness": robustness_context(inputs),
         "carbon": carbon_context(inputs),
+        "tuning": tuning_context(inputs, config),
         "repro": reproducibility_context(inputs, logs_dir),
         "attacks_config": config.get("attacks", {}),
         "network_config": config.get("network_analysis", {}),
