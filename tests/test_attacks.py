@@ -416,7 +416,7 @@ def test_quick_run_attacks_every_fitted_model(quick_run):
     results = quick_run.directory / "results"
     table = pd.read_csv(results / "adversarial.csv")
     assert list(table.columns) == attacks.COLUMNS
-    assert set(table.model) == {"mlp", "poly_logreg", "fso_logreg", "xor_oracle", "parity_gf2"}
+    assert set(table.model) == {"mlp", "mlp_tuned", "poly_logreg", "fso_logreg", "xor_oracle", "parity_gf2"}
     rules = table.model.isin(["xor_oracle", "parity_gf2"])
     assert set(table[rules].attack) == {attacks.EXACT, *attacks.NOISE_ATTACKS}
     # LR with FSO is differentiable and also computes its exact worst case.

@@ -158,7 +158,9 @@ DIFFERS: dict[str, Callable[[Path, Path], str | None]] = {
 def result_files(run: Path | str) -> set[str]:
     """Every finished file under ``run/results`` (temporary ``.tmp`` files left out), relative."""
     root = Path(run) / "results"
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.endswith(".tmp")}
+    # An Optuna study journal (and its lock) is the tuning stage's resumable state, no output.
+    return {str(p.relative_to(root)) for p in root.rglob("*")
+            if p.is_file() and not p.name.endswith(".tmp") and ".journal" not in p.name}
 
 
 def is_volatile(name: str) -> bool:

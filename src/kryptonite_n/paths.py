@@ -53,6 +53,16 @@ FIT_TABLE = f"{REPEAT}/{{table}}.csv"
 #: One row per repeat of a (model, n) fit.
 METRICS_TABLE = f"{FIT}/metrics.csv"
 
+# --------------------------------------------------------------------------- tuning
+
+#: One search per (searched model, n): its journal is no workflow output (a killed search
+#: resumes from it); each worker job writes a record, the collection the tables.
+TUNING = f"{RESULTS}/tuning/{{model}}/n{{n}}"
+TUNING_JOURNAL = f"{TUNING}/study.journal"
+TUNING_WORKER = f"{TUNING}/worker{{worker}}.json"
+TRIALS = f"{TUNING}/trials.csv"
+IMPORTANCES = f"{TUNING}/importances.csv"
+
 # --------------------------------------------------------------------------- summaries
 
 SUMMARY = f"{RESULTS}/summary.csv"
@@ -79,6 +89,7 @@ CARBON_PARTS = f"{RESULTS}/carbon"
 #: Every compute job's own carbon CSV: ``{stage}/...`` mirrors the job's outputs.
 CARBON_DATA = f"{CARBON_PARTS}/data/n{{n}}.csv"
 CARBON_FIT = f"{CARBON_PARTS}/fit/{{model}}/n{{n}}.csv"
+CARBON_TUNE = f"{CARBON_PARTS}/tune/{{model}}/n{{n}}/worker{{worker}}.csv"
 CARBON_ATTACK = f"{CARBON_PARTS}/attack/{{model}}/n{{n}}.csv"
 CARBON_VARIANT = f"{CARBON_PARTS}/network_analysis/mlp_{{activation}}/n{{n}}.csv"
 CARBON_NETWORK = f"{CARBON_PARTS}/network_analysis/n{{n}}.csv"

@@ -16,6 +16,7 @@ from typing import Any
 from kryptonite_n import paths
 from kryptonite_n.config import model_dimensions, model_settings
 from kryptonite_n.models import MODELS, spec
+from kryptonite_n.tuning import searches
 
 #: The network the analysis looks inside: the one model with weight matrices to inspect.
 NETWORK_MODEL = "mlp"
@@ -50,6 +51,8 @@ class StudyPlan:
     attacked: dict[str, list[int]] = field(init=False)
     #: The n whose network is analysed.
     analysed: list[int] = field(init=False)
+    #: Searched model -> the n its tuned model is fitted on (one Optuna study each).
+    tuned: dict[str, list[int]] = field(init=False)
 
     def __post_init__(self) -> None:
         config = self.config
@@ -62,6 +65,7 @@ class StudyPlan:
                          if attacks["enabled"] and self.fitted[m]}
         self.analysed = ([n for n in network["dimensions"] if n in self.fitted[NETWORK_MODEL]]
                          if network["enabled"] else [])
+        self.tuned = searches(self.fitted)
 
     # ------------------------------------------------------------------ datasets and fits
 
@@ -119,10 +123,14 @@ class StudyPlan:
             targets += expand(paths.BOUNDARY, n=self.analysed)
         return targets
 
+    def tuning_targets(self) -> list[str]:
+        """Every search's trials.csv and importances.csv."""
+        return self.fits(paths.TRIALS, self.tuned) + self.fits(paths.IMPORTANCES, self.tuned)
+
     def upstream_targets(self) -> list[str]:
         """Everything the study builds before its report."""
         return (self.data_targets() + self.fits(paths.METRICS_TABLE) + self.summary_targets()
-                + self.attack_targets() + [paths.CARBON] + self.scaling_targets())
+                + self.attack_targets() + self.tuning_targets() + [paths.CARBON] + self.scaling_targets())
 
     def scaling_targets(self) -> list[str]:
         """The scaling map, when some model has a scaling job (kryptonite_n.scaling)."""
@@ -166,6 +174,8 @@ class StudyPlan:
         """Every compute job's carbon CSV but the report's (the report reads carbon.csv)."""
         files = expand(paths.CARBON_DATA, n=self.dimensions) + self.fits(paths.CARBON_FIT)
         files += self.fits(paths.CARBON_ATTACK, self.attacked)
+        files += [path for path in self.fits(paths.CARBON_TUNE, self.tuned)
+                  for path in expand(path, worker=list(range(self.config["tuning"]["workers"])))]
         for n in self.analysed:
             files += [paths.fill(paths.CARBON_NETWORK, n=n), paths.fill(paths.CARBON_BOUNDARY, n=n)]
             files += [paths.fill(paths.CARBON_VARIANT, n=n, activation=a)
@@ -189,6 +199,8 @@ class StudyPlan:
         sources["boundary"] = expand(paths.BOUNDARY, n=self.analysed)
         sources["carbon"] = [paths.CARBON]
         sources["scaling"] = self.scaling_targets()
+        sources["trials"] = self.fits(paths.TRIALS, self.tuned)
+        sources["importances"] = self.fits(paths.IMPORTANCES, self.tuned)
         return sources
 
 

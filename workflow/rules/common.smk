@@ -1,6 +1,7 @@
 # Input functions and small helpers: the only Python in rules/. What the configuration asks
 # for is kryptonite_n.plan, the file names kryptonite_n.paths, what a model is its spec.
 # Planning imports no plotting or ML stack: each cluster job parses this again.
+import math
 import sys
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from kryptonite_n.report.catalogue import (
     family_inputs,
     figure_names,
 )
+from kryptonite_n.tuning import TUNABLE
+from kryptonite_n.tuning import check_settings as check_tuning_settings
 
 config.update(
     prepare_config(config, workflow.source_path("../schemas/config.schema.yaml"))
@@ -163,3 +166,48 @@ def report_carbon_parts():
     jobs = [f"draw_{family}_figures" for family in DRAWN]
     jobs += ["prepare_assets", "render_pages", "build_site"]
     return [paths.fill(paths.CARBON_REPORT_JOB, job=job) for job in jobs]
+
+
+# --- tuning -------------------------------------------------------------------
+# A search of the mlp's settings for every n its tuned model (models.mlp_tuned) is fitted on
+# (PLAN.tuned); the tuned model is then fitted, summarised and attacked like any other.
+
+TUNING = config["tuning"]
+check_tuning_settings(config)
+# Models fitted from their configured settings (fit.smk); a tuned one's come from its search.
+SETTINGS_MODELS = [model for model in MODELS if model not in TUNABLE.values()]
+# CPU seconds per epoch per 1000 training rows of one small network (benchmarks/bench_tuning.py:
+# 0.16 s per epoch at n = 12 on a 2-core laptop); a refit trains its repeats stacked.
+EPOCH_SECONDS_PER_1000_ROWS = 0.012
+
+
+def training_rows(n):
+    return config["generator"]["rows_per_feature"] * int(n) * config["split"]["train"]
+
+
+def tune_runtime(wildcards):
+    """Minutes for one worker's share of the trials, all run to max_epochs, with a 2x margin."""
+    trials = math.ceil(TUNING["trials"] / TUNING["workers"])
+    epochs = trials * TUNING["max_epochs"]
+    seconds = epochs * training_rows(wildcards.n) / 1000 * EPOCH_SECONDS_PER_1000_ROWS
+    return 5 + math.ceil(2 * seconds / 60)
+
+
+def refit_runtime(wildcards):
+    """Minutes for the refit: the repeats share each step, about half their separate cost, x2."""
+    epochs = len(REPEATS) * TUNING["max_epochs"]
+    seconds = epochs * training_rows(wildcards.n) / 1000 * EPOCH_SECONDS_PER_1000_ROWS
+    return 5 + math.ceil(seconds / 60)
+
+
+def tuning_split(wildcards):
+    return paths.fill(paths.SPLIT, n=wildcards.n, repeat=TUNING["split_repeat"])
+
+
+def worker_records(wildcards):
+    return expand(
+        paths.TUNING_WORKER,
+        model=wildcards.model,
+        n=wildcards.n,
+        worker=range(TUNING["workers"]),
+    )

@@ -1,7 +1,8 @@
 # Model fits: one rule per model of the registry, one job per n that fits every repeat
 # (the MLP trains its repeats together). Resources come from each model's spec.
 
-for model in MODELS:
+# A tuned model's settings come from its search: its fit rule is in tune.smk.
+for model in SETTINGS_MODELS:
 
     rule:
         name:

@@ -29,7 +29,7 @@ import numpy as np
 from kryptonite_n.models.spec import FitTask, ModelSpec, Predictor, Resources
 
 #: Every model, in the order the report lists them.
-MODELS = ("mlp", "poly_logreg", "mock_baseline", "xor_oracle", "fso_logreg", "parity_gf2")
+MODELS = ("mlp", "mlp_tuned", "poly_logreg", "mock_baseline", "xor_oracle", "fso_logreg", "parity_gf2")
 
 __all__ = ["MODELS", "FitTask", "ModelSpec", "Predictor", "Resources", "accuracy", "load_predictor",
            "model_module", "model_rank", "spec", "specs"]

@@ -24,6 +24,7 @@ PAGES = {
     "secret": "The dataset's secret",
     "scaling": "Where learners break",
     "robustness": "Robustness",
+    "tuning": "Tuning",
     "sustainability": "Sustainability",
     "reproducibility": "Reproducibility",
 }
@@ -65,6 +66,9 @@ FIGURES = (
     Figure("scaling_rows", "scaling", ("scaling",), "scaling:draw_scaling_rows"),
     Figure("scaling_cost", "scaling", ("scaling",), "scaling:draw_scaling_cost"),
     Figure("scaling_basis", "scaling", ("scaling",), "scaling:draw_scaling_basis"),
+    Figure("tuning_history", "tuning", ("trials",), "tuning:draw_history"),
+    Figure("tuning_importances", "tuning", ("importances",), "tuning:draw_importances"),
+    Figure("tuning_trials", "tuning", ("trials",), "tuning:draw_trials"),
     # The benchmarks exist only once their jobs finished, so they are found, not declared.
     Figure("runtime_jobs", "runtime", (), "reproducibility:draw_runtimes"),
 )

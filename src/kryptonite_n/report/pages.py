@@ -36,6 +36,7 @@ from kryptonite_n.report.figures import (
 )
 from kryptonite_n.report.scaling_page import scaling_context
 from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS
+from kryptonite_n.report.tuning_page import tuning_context
 
 #: Models whose informative set comes from the noise shapes (the feature-selection oracle),
 #: not from the labels: they show the data's structure but cannot refute a claim about
@@ -543,6 +544,7 @@ def build_context(inputs: Mapping[str, object], config: Mapping[str, Any],
         "robustness": robustness_context(inputs),
         "carbon": carbon_context(inputs),
         "scaling": scaling_context(inputs, config),
+        "tuning": tuning_context(inputs, config),
         "repro": reproducibility_context(inputs, logs_dir),
         "attacks_config": config.get("attacks", {}),
         "network_config": config.get("network_analysis", {}),

@@ -1,0 +1,26 @@
+"""Run trials of one (model, n) Optuna study until it has tuning.trials finished ones."""
+
+from kryptonite_n.jobs import job_log
+from kryptonite_n.tuning import tuned_name
+
+# The search's energy is training energy of the model it tunes.
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+    model=tuned_name(snakemake.wildcards.model),
+    n=int(snakemake.wildcards.n),
+):
+    from kryptonite_n.tuning import search
+
+    search(
+        snakemake.wildcards.model,
+        int(snakemake.wildcards.n),
+        data_files={"X": snakemake.input.X, "y": snakemake.input.y},
+        split_file=snakemake.input.split,
+        journal=snakemake.params.journal,
+        settings=snakemake.params.settings,
+        seed=snakemake.params.seed,
+        out=snakemake.output.worker,
+    )

@@ -1,0 +1,98 @@
+# Tuning: an Optuna search per (model, n) over tuning.space, then the best trial refitted on
+# every repeat as model <model>_tuned (mlp -> mlp_tuned) with the usual driver.
+#
+# tune_model runs trials until the study has tuning.trials finished ones; with
+# tuning.workers = k, k such jobs share the study's journal file. The journal
+# (paths.TUNING_JOURNAL) is no output: Snakemake never deletes it, so a killed search resumes
+# where it stopped. collect_trials reads it into trials.csv and importances.csv.
+
+
+rule tune_model:
+    input:
+        X=paths.DATASET["X"],
+        y=paths.DATASET["y"],
+        split=tuning_split,
+        code=[code_of("kryptonite_n.tuning"), code_of("kryptonite_n.nets.tuned")],
+    output:
+        worker=paths.TUNING_WORKER,
+        carbon=paths.CARBON_TUNE,
+    log:
+        "logs/tuning/{model}/n{n}/worker{worker}.log",
+    benchmark:
+        "logs/tuning/{model}/n{n}/worker{worker}.benchmark.tsv"
+    wildcard_constraints:
+        model="|".join(PLAN.tuned) or "no-tuned-model",
+        worker=r"\d+",
+    conda:
+        "../../envs/models.yaml"
+    # One thread: a trial is one small network (per-step overhead, not arithmetic). Memory:
+    # the data and one network (quick run: 250 MB); time: the worker's trials at max_epochs.
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=tune_runtime,
+    params:
+        settings=TUNING,
+        seed=config["seed"],
+        journal=lambda wildcards: paths.fill(paths.TUNING_JOURNAL, **wildcards),
+    script:
+        "../../scripts/tune_model.py"
+
+
+rule collect_trials:
+    input:
+        workers=worker_records,
+    output:
+        trials=paths.TRIALS,
+        importances=paths.IMPORTANCES,
+    log:
+        "logs/tuning/{model}/n{n}/collect_trials.log",
+    benchmark:
+        "logs/tuning/{model}/n{n}/collect_trials.benchmark.tsv"
+    wildcard_constraints:
+        model="|".join(PLAN.tuned) or "no-tuned-model",
+    conda:
+        "../../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        settings=TUNING,
+        seed=config["seed"],
+    script:
+        "../../scripts/collect_trials.py"
+
+
+for model, tuned in TUNABLE.items():
+
+    rule:
+        name:
+            f"fit_{tuned}"
+        input:
+            **DATASET,
+            splits=rules.split_dataset.output.splits,
+            features=rules.explore_dataset.output.features,
+            trials=paths.TRIALS.replace("{model}", model),
+            code=model_code(SOURCE, tuned),
+        output:
+            **PLAN.fit_outputs(tuned),
+            carbon=paths.CARBON_FIT.replace("{model}", tuned),
+        log:
+            f"logs/models/{tuned}/n{{n}}/fit.log",
+        benchmark:
+            f"logs/models/{tuned}/n{{n}}/fit.benchmark.tsv"
+        conda:
+            "../../envs/models.yaml"
+        threads: 1
+        resources:
+            mem_mb=fit_resource(tuned, "mem_mb"),
+            runtime=refit_runtime,
+        params:
+            model=tuned,
+            tuning=TUNING,
+            seed=config["seed"],
+            repeats=REPEATS,
+            inference_batch_size=config["inference"]["batch_size"],
+        script:
+            "../../scripts/fit_tuned_model.py"
