@@ -3,7 +3,13 @@
 from kryptonite_n.explore import explore_dataset
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads):
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+    n=int(snakemake.wildcards.n),
+):
     explore_dataset(
         dict(snakemake.input.items()),
         int(snakemake.wildcards.n),

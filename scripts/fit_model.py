@@ -28,4 +28,6 @@ with job_log(
         repeats=snakemake.params.repeats,
         inference_batch_size=snakemake.params.inference_batch_size,
         threads=snakemake.threads,
+        # A variant's training is the network analysis', measured apart from the study's fits.
+        train_stage="train_variants" if variant else "train",
     )

@@ -3,7 +3,13 @@
 from kryptonite_n.data import write_splits
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads):
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+    n=int(snakemake.wildcards.n),
+):
     write_splits(
         snakemake.input.y,
         int(snakemake.wildcards.n),

@@ -341,7 +341,9 @@ def test_quick_run_measures_every_compute_job(quick_run):
     table["model"] = table["model"].fillna("")
     stages = set(zip(table["stage"], table["model"], table["n"], strict=True))
     for n in config["dimensions"]:
-        assert ("data", "", n) in stages
+        assert {("data", "", n), ("explore", "", n), ("split", "", n)} <= stages
+    variants = {(stage, model) for stage, model, _ in stages if stage == "train_variants"}
+    assert variants and all(model.startswith("mlp_") for _, model in variants)
     for model in config["models"]:
         for n in model_dimensions(config, model):
             assert {("train", model, n), ("inference", model, n), ("score", model, n)} <= stages, (model, n)

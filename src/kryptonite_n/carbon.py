@@ -57,12 +57,14 @@ COLUMNS = [
 ]
 #: What aggregation adds: each row's share of the package and the energy charged to it.
 AGGREGATE_COLUMNS = [*COLUMNS, *[c for c in SHARE_COLUMNS if c not in COLUMNS]]
-#: Phases, each named for what it holds: ``train`` and ``inference`` are the model fits' own
+#: Phases, each named for what it holds: ``data`` making or reading a dataset, ``explore``
+#: its exploration tables, ``split`` its train/validation/test splits; ``train`` and
+#: ``inference`` are the model fits' own
 #: (inference = predicting the test and hidden sets), ``score`` their accuracies on every split,
 #: ``train_variants`` the activation variants of the network analysis, ``network_analysis``
 #: their weight and gradient measures and attacks, ``decision_boundary`` the boundary grids.
-STAGES = ("data", "train", "inference", "score", "attack", "train_variants", "network_analysis",
-          "decision_boundary", "report")
+STAGES = ("data", "explore", "split", "train", "inference", "score", "attack", "train_variants",
+          "network_analysis", "decision_boundary", "report")
 ENERGY_COLUMNS = ["energy_kwh", "cpu_energy_kwh", "ram_energy_kwh", "emissions_kg", "cpu_power_w",
                   "ram_power_w"]
 DISABLED = "disabled"

@@ -315,9 +315,10 @@ def make_split(rows: int, fractions: dict[str, float], seed: int, n: int, repeat
 def write_splits(labels_path: Path | str, n: int, fractions: dict[str, float], seed: int,
                  repeats: list[int], out_paths: list[Path | str]) -> None:
     """Write one split file per repeat for the labelled set at ``labels_path``."""
-    rows = len(np.load(labels_path, mmap_mode="r"))
-    for repeat, path in zip(repeats, out_paths, strict=True):
-        write_npy(path, make_split(rows, fractions, seed, n, repeat))
+    with phase("split"):
+        rows = len(np.load(labels_path, mmap_mode="r"))
+        for repeat, path in zip(repeats, out_paths, strict=True):
+            write_npy(path, make_split(rows, fractions, seed, n, repeat))
 
 
 @dataclass

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kurtosis
 
-from kryptonite_n.data import IRRELEVANT_FAMILY, load_dataset
+from kryptonite_n.carbon import phase
+from kryptonite_n.data import IRRELEVANT_FAMILY, Dataset, load_dataset
 from kryptonite_n.io import DataError, write_csv
 
 
@@ -124,7 +125,13 @@ def pca_table(X: np.ndarray, y: np.ndarray, max_points: int, seed: int) -> pd.Da
 def explore_dataset(data_files: Mapping[str, Path | str], n: int, out: Mapping[str, Path | str], *,
                     histogram_bins: int, pca_points: int, seed: int) -> None:
     """Write features.csv, histograms.csv, correlation.csv and pca.csv for one n."""
-    dataset = load_dataset(data_files, n)
+    with phase("explore"):
+        _explore(load_dataset(data_files, n), out, histogram_bins=histogram_bins, pca_points=pca_points,
+                 seed=seed)
+
+
+def _explore(dataset: Dataset, out: Mapping[str, Path | str], *, histogram_bins: int, pca_points: int,
+             seed: int) -> None:
     table = feature_table(dataset.X)
     if dataset.truth is not None:
         table["true_family"] = dataset.truth["families"]

@@ -88,6 +88,8 @@ BOUNDARY = f"{RESULTS}/decision_boundary/n{{n}}.csv"
 CARBON_PARTS = f"{RESULTS}/carbon"
 #: Every compute job's own carbon CSV: ``{stage}/...`` mirrors the job's outputs.
 CARBON_DATA = f"{CARBON_PARTS}/data/n{{n}}.csv"
+CARBON_EXPLORE = f"{CARBON_PARTS}/explore/n{{n}}.csv"
+CARBON_SPLIT = f"{CARBON_PARTS}/split/n{{n}}.csv"
 CARBON_FIT = f"{CARBON_PARTS}/fit/{{model}}/n{{n}}.csv"
 CARBON_TUNE = f"{CARBON_PARTS}/tune/{{model}}/n{{n}}/worker{{worker}}.csv"
 CARBON_ATTACK = f"{CARBON_PARTS}/attack/{{model}}/n{{n}}.csv"

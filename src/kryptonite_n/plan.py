@@ -172,7 +172,8 @@ class StudyPlan:
 
     def carbon_inputs(self) -> list[str]:
         """Every compute job's carbon CSV but the report's (the report reads carbon.csv)."""
-        files = expand(paths.CARBON_DATA, n=self.dimensions) + self.fits(paths.CARBON_FIT)
+        files = [f for pattern in (paths.CARBON_DATA, paths.CARBON_EXPLORE, paths.CARBON_SPLIT)
+                 for f in expand(pattern, n=self.dimensions)] + self.fits(paths.CARBON_FIT)
         files += self.fits(paths.CARBON_ATTACK, self.attacked)
         files += [path for path in self.fits(paths.CARBON_TUNE, self.tuned)
                   for path in expand(path, worker=list(range(self.config["tuning"]["workers"])))]

@@ -30,6 +30,7 @@ rule split_dataset:
         y=rules.prepare_dataset.output.y,
     output:
         splits=PLAN.per_repeat(paths.SPLIT),
+        carbon=paths.CARBON_SPLIT,
     log:
         "logs/data/n{n}/split_dataset.log",
     benchmark:
@@ -53,6 +54,7 @@ rule explore_dataset:
         **DATASET,
     output:
         **paths.EXPLORATION,
+        carbon=paths.CARBON_EXPLORE,
     log:
         "logs/data/n{n}/explore_dataset.log",
     benchmark:

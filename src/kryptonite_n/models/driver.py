@@ -39,7 +39,8 @@ def training_informative(X: np.ndarray, split: Split) -> list[int]:
 
 def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split_files: list[str],
               features_csv: Path | str | None, outputs: Mapping[str, list[str] | str], settings: dict,
-              seed: int, repeats: list[int], inference_batch_size: int = 128, threads: int = 1) -> None:
+              seed: int, repeats: list[int], inference_batch_size: int = 128, threads: int = 1,
+              train_stage: str = "train") -> None:
     """Fit ``model`` on every repeat of n, score it, and write its files.
 
     ``features_csv`` is kept for the rule's interface and not read (see
@@ -58,7 +59,7 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
     for name in spec(model).imports:  # so that the fit's time is the fit's, not an import's
         importlib.import_module(name)
     log.info("fitting %s on n=%d, %d repeats, settings %s", model, n, len(repeats), settings)
-    with phase("train"):
+    with phase(train_stage):
         started = time.perf_counter()
         predictors = module.fit(task)
         fit_seconds = (time.perf_counter() - started) / len(repeats)
