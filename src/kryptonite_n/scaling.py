@@ -44,9 +44,6 @@ from kryptonite_n.models import MODELS, FitTask, accuracy, model_module, spec
 
 log = logging.getLogger(__name__)
 
-#: Models that read the validation rows (early stopping); the others are given none, which
-#: saves drawing a third more rows. (The model specs do not say this yet.)
-USES_VALIDATION = ("mlp",)
 #: Rows are drawn in blocks of this many, each seeded by its index, so the first k rows of a
 #: repeat are the same whatever the largest cell of the grid: the cells of one repeat are
 #: nested (a learning curve on growing data), and changing the grid changes no drawn row.
@@ -129,12 +126,9 @@ def fitted_dimensions(config: Mapping[str, Any], model: str) -> list[int]:
 
 
 def basis_size(model: str, n: int, settings: Mapping[str, Any]) -> int | None:
-    """The polynomial model's monomial count at n (what makes it stop); None for other models."""
-    if model != "poly_logreg":
-        return None
-    from kryptonite_n.monomials import monomial_count
-
-    return int(monomial_count(n, int(settings["min_degree"]), int(settings["max_degree"])))
+    """The model's expansion size at n (what makes a polynomial model stop); None for the others."""
+    size = spec(model).basis_size
+    return None if size is None else size(settings, n)
 
 
 def generator_settings(config: Mapping[str, Any]) -> GeneratorSettings:
@@ -302,7 +296,8 @@ def scale_model(model: str, n: int, scaling: Mapping[str, Any], settings: Mappin
     X_test, y_test = draw(plan, int(scaling["test_rows"]), seed, n, TEST_TAG)
     grid = list(cells(model, n, scaling["train_rows"], int(scaling["repeats"]), limits))
     largest = max((train_rows(n, f) for f, _, note in grid if note is None), default=0)
-    share = float(scaling["validation_share"]) if model in USES_VALIDATION else 0.0
+    # Only a model that reads validation rows (early stopping) is given them: a third fewer rows drawn.
+    share = float(scaling["validation_share"]) if spec(model).uses_validation else 0.0
     streams: dict[int, tuple[np.ndarray, ...]] = {}
     rows = []
     for factor, repeat, note in tqdm(grid, desc=f"scaling {model} n={n}", file=sys.stderr, mininterval=5):

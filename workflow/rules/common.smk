@@ -169,7 +169,7 @@ def report_carbon_parts():
 
 
 # --- tuning -------------------------------------------------------------------
-# A search of the mlp's settings for every n its tuned model (models.mlp_tuned) is fitted on
+# A search of a model's settings for every n its tuned model (kryptonite_n.tuning.TUNABLE) is fitted on
 # (PLAN.tuned); the tuned model is then fitted, summarised and attacked like any other.
 
 TUNING = config["tuning"]

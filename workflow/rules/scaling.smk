@@ -22,7 +22,9 @@ for model in SCALED:
         threads: 1
         resources:
             mem_mb=scaling_mem_mb(model),
-            runtime=15 if model in ("mlp", "poly_logreg") else 5,
+            # Every cell of one n in one job: three times a study fit's allowance.
+            runtime=lambda wildcards, model=model: 3
+            * spec(model).resources.at(int(wildcards.n))["runtime"],
         params:
             model=model,
             scaling=scaling_params(model),

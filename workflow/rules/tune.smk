@@ -1,5 +1,5 @@
 # Tuning: an Optuna search per (model, n) over tuning.space, then the best trial refitted on
-# every repeat as model <model>_tuned (mlp -> mlp_tuned) with the usual driver.
+# every repeat as model <model>_tuned (kryptonite_n.tuning.TUNABLE) with the usual driver.
 #
 # tune_model runs trials until the study has tuning.trials finished ones; with
 # tuning.workers = k, k such jobs share the study's journal file. The journal

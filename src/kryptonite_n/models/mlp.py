@@ -20,6 +20,7 @@ SPEC = ModelSpec(
     label="MLP",
     description="one hidden layer of {hidden_units} units, the response paper's settings per n",
     decision="differentiable",
+    uses_validation=True,
     tables=("history",),
     # The full run's peaks (benchmarks/bench_workflow.py --full): 884 MB and 132 s at n = 45.
     resources=Resources(mem_mb=400, mem_mb_per_feature=22, runtime_min=15),

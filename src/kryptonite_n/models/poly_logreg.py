@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from kryptonite_n.polynomial import PolyLogregPredictor
 
 
+def basis_size(settings: Mapping[str, Any], n: int) -> int:
+    """Interaction-only monomials of degrees min_degree..max_degree over n features."""
+    from kryptonite_n.monomials import monomial_count
+
+    return int(monomial_count(n, int(settings["min_degree"]), int(settings["max_degree"])))
+
+
 def explain_skip(settings: Mapping[str, Any], n: int) -> str | None:
     """Say so when the expansion at n is what keeps the model from running."""
     from kryptonite_n.monomials import monomial_count
@@ -39,6 +46,7 @@ SPEC = ModelSpec(
     resources=Resources(mem_mb=800, runtime_min=5),
     imports=("kryptonite_n.monomials", "kryptonite_n.polynomial"),
     explain_skip=explain_skip,
+    basis_size=basis_size,
 )
 
 

@@ -61,6 +61,11 @@ class ModelSpec:
     imports: tuple[str, ...] = ()
     #: The mock paper's own failing baseline: the claim this study answers.
     claim_baseline: bool = False
+    #: True when the fit reads the validation rows (early stopping); others are given none.
+    uses_validation: bool = False
+    #: The size of the model's feature expansion at n with these settings, when that size is
+    #: what limits where it can run (the scaling stage reports it).
+    basis_size: Callable[[Mapping[str, Any], int], int] | None = None
     #: Why the model does not run at n with these settings, when it is a reason a reader
     #: should see (e.g. the expansion would be too large); None gives the generic note.
     explain_skip: Callable[[Mapping[str, Any], int], str | None] | None = None

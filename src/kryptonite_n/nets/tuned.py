@@ -1,4 +1,4 @@
-"""The tuned MLP's network and trainer (model ``mlp_tuned``; the search is ``kryptonite_n.tuning``).
+"""The tuned MLP's network and trainer (the tuned model; the search is ``kryptonite_n.tuning``).
 
 A wider family than the response paper's network: one or two hidden layers, ReLU, tanh, ELU or
 GELU, SGD with momentum, Adam or AdamW, weight decay, dropout. The same trainer scores the
@@ -56,7 +56,7 @@ def activate(name: str, a: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.elu(a)
     if name == "gelu":
         return torch.nn.functional.gelu(a)
-    raise ValueError(f"unknown mlp_tuned activation {name!r}; expected one of {ACTIVATIONS}")
+    raise ValueError(f"unknown tuned-MLP activation {name!r}; expected one of {ACTIVATIONS}")
 
 
 def resolve_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -64,23 +64,23 @@ def resolve_settings(settings: dict[str, Any]) -> dict[str, Any]:
     resolved = {**DEFAULTS, **settings}
     unknown = sorted(set(resolved) - set(DEFAULTS))
     if unknown:
-        raise ValueError(f"mlp_tuned: unknown settings {unknown}; expected keys of {sorted(DEFAULTS)}")
+        raise ValueError(f"tuned MLP: unknown settings {unknown}; expected keys of {sorted(DEFAULTS)}")
     if resolved["activation"] not in ACTIVATIONS:
-        raise ValueError(f"mlp_tuned setting 'activation'={resolved['activation']!r}: "
+        raise ValueError(f"tuned-MLP setting 'activation'={resolved['activation']!r}: "
                          f"expected one of {ACTIVATIONS}")
     if resolved["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"mlp_tuned setting 'optimizer'={resolved['optimizer']!r}: "
+        raise ValueError(f"tuned-MLP setting 'optimizer'={resolved['optimizer']!r}: "
                          f"expected one of {OPTIMIZERS}")
     if int(resolved["layers"]) not in (1, 2):
-        raise ValueError(f"mlp_tuned setting 'layers'={resolved['layers']!r}: expected 1 or 2")
+        raise ValueError(f"tuned-MLP setting 'layers'={resolved['layers']!r}: expected 1 or 2")
     if not 0.0 <= float(resolved["dropout"]) < 1.0:
-        raise ValueError(f"mlp_tuned setting 'dropout'={resolved['dropout']!r}: expected 0 <= dropout < 1")
+        raise ValueError(f"tuned-MLP setting 'dropout'={resolved['dropout']!r}: expected 0 <= dropout < 1")
     for key in ("hidden_units", "batch_size", "max_epochs", "patience"):
         if int(resolved[key]) < 1:
-            raise ValueError(f"mlp_tuned setting {key!r}={resolved[key]!r}: expected a positive integer")
+            raise ValueError(f"tuned-MLP setting {key!r}={resolved[key]!r}: expected a positive integer")
     for key in ("lr", "weight_decay", "momentum"):
         if float(resolved[key]) < 0 or not math.isfinite(float(resolved[key])):
-            raise ValueError(f"mlp_tuned setting {key!r}={resolved[key]!r}: expected a finite value >= 0")
+            raise ValueError(f"tuned-MLP setting {key!r}={resolved[key]!r}: expected a finite value >= 0")
     return resolved
 
 
@@ -97,7 +97,7 @@ class TunedMLPPredictor:
                  std: np.ndarray, activation: str, history: pd.DataFrame | None = None,
                  summary: dict[str, Any] | None = None) -> None:
         if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown mlp_tuned activation {activation!r}; expected one of {ACTIVATIONS}")
+            raise ValueError(f"unknown tuned-MLP activation {activation!r}; expected one of {ACTIVATIONS}")
         self.weights = [np.asarray(w, dtype=np.float32) for w in weights]
         self.biases = [np.asarray(b, dtype=np.float32).reshape(-1) for b in biases]
         self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
@@ -106,11 +106,11 @@ class TunedMLPPredictor:
         width = self.mean.shape[0]
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             if w.ndim != 2 or w.shape[0] != width or b.shape != (w.shape[1],):
-                raise ValueError(f"inconsistent mlp_tuned layer {i}: weight {w.shape}, bias {b.shape}, "
+                raise ValueError(f"inconsistent tuned-MLP layer {i}: weight {w.shape}, bias {b.shape}, "
                                  f"expected {width} inputs")
             width = w.shape[1]
         if width != 1 or self.std.shape != self.mean.shape:
-            raise ValueError(f"mlp_tuned: last layer has {width} outputs (expected 1) or mean/std differ")
+            raise ValueError(f"tuned MLP: last layer has {width} outputs (expected 1) or mean/std differ")
         self.history = history
         self.summary = dict(summary or {})
         self._tensors: dict[torch.dtype, list[torch.Tensor]] = {}
@@ -185,7 +185,7 @@ def standardise(X_train: np.ndarray, others: list[np.ndarray]) -> tuple[np.ndarr
 
 def train_stack(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
                 settings: dict[str, Any], seeds: list[Any], *, on_epoch: EpochHook | None = None,
-                label: str = "mlp_tuned") -> list[TunedMLPPredictor]:
+                label: str = "tuned MLP") -> list[TunedMLPPredictor]:
     """Train one network per ``(X_train, y_train, X_validation, y_validation)`` of ``parts``.
 
     Only those rows are read. Every part needs the same number of training and of validation

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from kryptonite_n.models import specs
 from kryptonite_n.report.tables import MODEL_LABELS
 from kryptonite_n.scaling import (
     binary_entropy,
@@ -62,8 +63,10 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
     for n, p in sorted({(int(n), float(1 - b)) for n, b in zip(table["n"], table["bayes_acc"], strict=True)}):
         floors.append({"n": n, "flip_rate": p, "capacity": 1 - binary_entropy(p),
                        "floor": parity_rows_floor(n, p)})
-    gf2 = needed[needed["model"] == "parity_gf2"].merge(pd.DataFrame(floors), on="n", how="left")
-    gf2_notes = table[(table["model"] == "parity_gf2") & table["note"].notna()]
+    # The learned parity rule (GF(2)): the learner the information-theoretic floor is drawn for.
+    learned_rules = [s.name for s in specs() if s.decision == "threshold" and s.learns_from_labels]
+    gf2 = needed[needed["model"].isin(learned_rules)].merge(pd.DataFrame(floors), on="n", how="left")
+    gf2_notes = table[table["model"].isin(learned_rules) & table["note"].notna()]
     slopes = pd.concat([cost_slopes(table, "fit_seconds", factor), cost_slopes(table, "peak_rss_mb", factor)],
                        ignore_index=True)
     slopes["label"] = slopes["model"].map(lambda m: MODEL_LABELS.get(m, m)) if len(slopes) else []
@@ -101,7 +104,8 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
         "basis": basis_rows,
         "largest_basis": largest_basis,
         "first_unfitted_basis": first_unfitted_basis,
-        "max_monomials": config.get("models", {}).get("poly_logreg", {}).get("max_monomials"),
+        "max_monomials": next((config.get("models", {}).get(s.name, {}).get("max_monomials")
+                               for s in specs() if s.basis_size), None),
         "total_fit_seconds": float(fitted["fit_seconds"].sum()),
         # Settings this stage changes from the study's, so the page says which models differ.
         "overrides": [{"label": MODEL_LABELS.get(m, m),
