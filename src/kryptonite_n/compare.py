@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 VOLATILE = re.compile(r"seconds|time|duration|energy|emission|carbon|co2|kwh|power|watt|date|host|"
-                      r"cpu_model|ram_|gpu_|timestamp|run_id", re.IGNORECASE)
+                      r"cpu_model|ram_|rss|gpu_|timestamp|run_id", re.IGNORECASE)
 SKIPPED_FOLDERS = ("carbon",)
 
 

@@ -91,13 +91,16 @@ def draw_scaling_rows(inputs: Inputs) -> Drawing:
                                            "never reached": "> (never reached)"})
     needed = needed.round(4)
     floor = _floor_table(needed)
+    # A log axis has no place for 0 or a missing count (Vega warns and draws from 0).
+    plotted = needed[needed["shown"] > 0]
+    floor = floor[floor["rows"] > 0]
     scale_y = alt.Scale(type="log")
-    lines = alt.Chart(needed).mark_line(opacity=0.5).encode(
+    lines = alt.Chart(plotted).mark_line(opacity=0.5).encode(
         x=alt.X("n:Q", scale=alt.Scale(type="log"), title="n (features)"),
         y=alt.Y("shown:Q", scale=scale_y, title="training rows"),
         color=alt.Color("label:N", title="model", sort=_models(table)),
     )
-    points = alt.Chart(needed).mark_point(size=80, filled=True).encode(
+    points = alt.Chart(plotted).mark_point(size=80, filled=True).encode(
         x="n:Q", y="shown:Q", color=alt.Color("label:N", sort=_models(table)),
         shape=alt.Shape("kind:N", title="rows needed",
                         scale=alt.Scale(domain=["reached", "≤ (smallest tried)", "> (never reached)"],
@@ -136,7 +139,8 @@ def draw_scaling_cost(inputs: Inputs) -> Drawing:
                           else f"{_label(m)} (too few n)" for m in means["model"]]
         frames.append(means.assign(measure=measure).rename(columns={measure: "value"}))
         slope_text += [f"{_label(m)} {title} slope {v:.2f}" for m, v in slopes.items()]
-        panels.append(alt.Chart(means.round(5)).mark_line(point=True).encode(
+        shown = means.round(5)
+        panels.append(alt.Chart(shown[shown[measure] > 0]).mark_line(point=True).encode(
             x=alt.X("n:Q", scale=alt.Scale(type="log"), title="n (features)"),
             y=alt.Y(f"{measure}:Q", scale=alt.Scale(type="log"), title=title),
             color=alt.Color("label:N", title="model (log-log slope)"),
