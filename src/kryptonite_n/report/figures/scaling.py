@@ -163,7 +163,8 @@ def draw_scaling_basis(inputs: Inputs) -> Drawing:
     basis = basis.assign(fitted=[("fitted" if (m, n) in fitted.index else "not fitted")
                                  for m, n in zip(basis["model"], basis["n"], strict=True)],
                          label=basis["model"].map(_label))[["label", "n", "basis_size", "fitted"]]
-    chart = alt.Chart(basis).mark_bar().encode(
+    # Points, not bars: a bar starts at 0, which a log axis cannot hold (Vega warns).
+    chart = alt.Chart(basis).mark_point(filled=True, size=160).encode(
         x=alt.X("n:O", title="n (features)"),
         y=alt.Y("basis_size:Q", scale=alt.Scale(type="log"), title="monomials in the basis"),
         color=alt.Color("fitted:N", title=None,
