@@ -2,8 +2,15 @@
 
 from kryptonite_n.jobs import job_log
 
-with job_log(snakemake.log[0], snakemake.threads):
-    # Imported inside the log's block, so that an import error lands in the job's log.
+with job_log(
+    snakemake.log[0],
+    snakemake.threads,
+    carbon=snakemake.config["carbon"],
+    carbon_csv=snakemake.output.carbon,
+    model=snakemake.params.model,
+    n=int(snakemake.wildcards.n),
+):
+    # Imported once the carbon tracker started, so that its start-up overlaps the import.
     from kryptonite_n.scaling import run_scaling_job
 
     run_scaling_job(

@@ -46,10 +46,10 @@ def test_layout_is_the_studys_layout():
     assert plan.informative.tolist() == truth["informative"]
 
 
-def test_models_are_every_model_but_the_mock_baseline():
+def test_models_are_every_model_but_the_mock_baseline_and_tuned_ones():
     models = scaling_models(_config())
-    assert "mock_baseline" not in models
-    assert {"mlp", "poly_logreg", "xor_oracle", "fso_logreg", "parity_gf2"} <= set(models)
+    # A tuned model's settings exist only where its search ran: the searched model is mapped.
+    assert models == ["mlp", "poly_logreg", "xor_oracle", "fso_logreg", "parity_gf2"]
     assert "mlp" not in scaling_models(_config(models={"mlp": {"enabled": False}}))
 
 
@@ -61,6 +61,8 @@ def test_schema_defaults_and_unknown_keys():
         prepare_config({"scaling": {"bogus": 1}})
     with pytest.raises(DataError, match=r"scaling\.models.*'mock_baseline'"):
         scaling_models(prepare_config({"scaling": {"models": {"mock_baseline": {}}}}))
+    with pytest.raises(DataError, match=r"scaling\.models.*'mlp_tuned'"):
+        scaling_models(prepare_config({"scaling": {"models": {"mlp_tuned": {}}}}))
     with pytest.raises(DataError, match=r"scaling\.models.*'svm'"):
         scaling_models(prepare_config({"scaling": {"models": {"svm": {}}}}))
     with pytest.raises(DataError, match=r"scaling\.dimensions"):

@@ -64,7 +64,7 @@ AGGREGATE_COLUMNS = [*COLUMNS, *[c for c in SHARE_COLUMNS if c not in COLUMNS]]
 #: ``train_variants`` the activation variants of the network analysis, ``network_analysis``
 #: their weight and gradient measures and attacks, ``decision_boundary`` the boundary grids.
 STAGES = ("data", "explore", "split", "train", "inference", "score", "attack", "train_variants",
-          "network_analysis", "decision_boundary", "report")
+          "network_analysis", "decision_boundary", "scaling", "report")
 ENERGY_COLUMNS = ["energy_kwh", "cpu_energy_kwh", "ram_energy_kwh", "emissions_kg", "cpu_power_w",
                   "ram_power_w"]
 DISABLED = "disabled"

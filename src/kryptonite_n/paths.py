@@ -96,6 +96,7 @@ CARBON_ATTACK = f"{CARBON_PARTS}/attack/{{model}}/n{{n}}.csv"
 CARBON_VARIANT = f"{CARBON_PARTS}/network_analysis/mlp_{{activation}}/n{{n}}.csv"
 CARBON_NETWORK = f"{CARBON_PARTS}/network_analysis/n{{n}}.csv"
 CARBON_BOUNDARY = f"{CARBON_PARTS}/decision_boundary/n{{n}}.csv"
+CARBON_SCALE = f"{CARBON_PARTS}/scaling/{{model}}/n{{n}}.csv"
 #: The report's jobs, kept out of carbon.csv (which the report reads).
 CARBON_REPORT_JOB = f"{CARBON_PARTS}/report/{{job}}.csv"
 CARBON_REPORT = f"{CARBON_PARTS}/report.csv"

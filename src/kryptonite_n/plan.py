@@ -10,13 +10,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kryptonite_n import paths
 from kryptonite_n.config import model_dimensions, model_settings
 from kryptonite_n.models import MODELS, spec
-from kryptonite_n.tuning import searches
+from kryptonite_n.report.catalogue import FAMILIES, FIGURE_FILES, figure_names
+from kryptonite_n.tuning import TUNABLE, check_settings, searches
 
 #: The network the analysis looks inside: the one model with weight matrices to inspect.
 NETWORK_MODEL = "mlp"
@@ -53,6 +55,8 @@ class StudyPlan:
     analysed: list[int] = field(init=False)
     #: Searched model -> the n its tuned model is fitted on (one Optuna study each).
     tuned: dict[str, list[int]] = field(init=False)
+    #: model -> the n it has a scaling job for.
+    scaled: dict[str, list[int]] = field(init=False)
 
     def __post_init__(self) -> None:
         config = self.config
@@ -65,7 +69,11 @@ class StudyPlan:
                          if attacks["enabled"] and self.fitted[m]}
         self.analysed = ([n for n in network["dimensions"] if n in self.fitted[NETWORK_MODEL]]
                          if network["enabled"] else [])
+        check_settings(config)
         self.tuned = searches(self.fitted)
+        from kryptonite_n.scaling import scaled_dimensions
+
+        self.scaled = scaled_dimensions(config)
 
     # ------------------------------------------------------------------ datasets and fits
 
@@ -94,6 +102,11 @@ class StudyPlan:
                                                for name, p in files.items()}
         outputs["table"] = expand(moved(paths.METRICS_TABLE), model=model)[0]
         return outputs
+
+    @property
+    def settings_models(self) -> list[str]:
+        """Models fitted from their configured settings (a tuned model's come from its search)."""
+        return [model for model in MODELS if model not in TUNABLE.values()]
 
     @property
     def hidden_dimensions(self) -> list[int]:
@@ -134,9 +147,22 @@ class StudyPlan:
 
     def scaling_targets(self) -> list[str]:
         """The scaling map, when some model has a scaling job (kryptonite_n.scaling)."""
-        from kryptonite_n.scaling import scaled_dimensions
+        return [paths.SCALING] if any(self.scaled.values()) else []
 
-        return [paths.SCALING] if any(scaled_dimensions(self.config).values()) else []
+    def scaling_tables(self) -> list[str]:
+        """Every scaling job's rows, gathered into the map."""
+        return self.fits(paths.SCALING_PART, self.scaled)
+
+    # ------------------------------------------------------------------ tuning
+
+    def tuning_split(self, n: int | str) -> str:
+        """The split whose training and validation rows every trial of the n's search uses."""
+        return paths.fill(paths.SPLIT, n=n, repeat=self.config["tuning"]["split_repeat"])
+
+    def worker_records(self, model: str, n: int | str) -> list[str]:
+        """The record of every worker sharing the (model, n) search."""
+        return expand(paths.TUNING_WORKER, model=model, n=n,
+                      worker=list(range(self.config["tuning"]["workers"])))
 
     # ------------------------------------------------------------------ the network analysis
 
@@ -177,11 +203,37 @@ class StudyPlan:
         files += self.fits(paths.CARBON_ATTACK, self.attacked)
         files += [path for path in self.fits(paths.CARBON_TUNE, self.tuned)
                   for path in expand(path, worker=list(range(self.config["tuning"]["workers"])))]
+        files += self.fits(paths.CARBON_SCALE, self.scaled)
         for n in self.analysed:
             files += [paths.fill(paths.CARBON_NETWORK, n=n), paths.fill(paths.CARBON_BOUNDARY, n=n)]
             files += [paths.fill(paths.CARBON_VARIANT, n=n, activation=a)
                       for a in self.network_activations(n) if a != self.fitted_activation(n)]
         return files
+
+    def figure_outputs(self, family: str) -> dict[str, str]:
+        """The files of every figure of ``family`` this run draws (none when its sources are not built)."""
+        return {f"{name}{suffix}": paths.fill(paths.FIGURE, figure=name, kind=kind)
+                for name in figure_names(family, self.report_sources())
+                for suffix, kind in FIGURE_FILES.items()}
+
+    @cached_property
+    def drawn(self) -> dict[str, dict[str, str]]:
+        """Figure family -> its files, for the families with at least one figure to draw."""
+        outputs = {family: self.figure_outputs(family) for family in FAMILIES}
+        return {family: files for family, files in outputs.items() if files}
+
+    def figure_files(self, kind: str = "js") -> list[str]:
+        return [p for files in self.drawn.values() for p in files.values() if p.endswith(f".{kind}")]
+
+    def page_sources(self) -> dict[str, list[str]]:
+        """The result files the pages quote. The features are drawn from, never quoted."""
+        return {key: files for key, files in self.report_sources().items() if files and key != "X"}
+
+    def report_carbon_parts(self) -> list[str]:
+        """The carbon CSVs of the report's jobs (gathered into results/carbon/report.csv)."""
+        jobs = [f"draw_{family}_figures" for family in self.drawn]
+        jobs += ["prepare_assets", "render_pages", "build_site"]
+        return [paths.fill(paths.CARBON_REPORT_JOB, job=job) for job in jobs]
 
     def report_sources(self) -> dict[str, list[str]]:
         """Every result file the report reads, by key; a stage this run does not build gives []."""
@@ -208,6 +260,13 @@ class StudyPlan:
 def module_file(source: Path, module: str) -> str:
     """The file of a ``kryptonite_n`` module under the library folder ``source``."""
     return str(source.joinpath(*module.split(".")[1:]).with_suffix(".py"))
+
+
+def figure_code(source: Path) -> list[str]:
+    """The drawing code: editing any page's figures redraws (the catalogue says what exists)."""
+    report = source / "report"
+    return sorted(str(p) for p in (report / "figures").glob("*.py")) + [
+        str(report / name) for name in ("catalogue.py", "tables.py")]
 
 
 def model_code(source: Path, model: str) -> list[str]:

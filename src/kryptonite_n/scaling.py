@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kryptonite_n.carbon import phase
 from kryptonite_n.config import model_settings
 from kryptonite_n.data import GeneratorSettings, Split, draw_rows, generate, target_accuracy
 from kryptonite_n.io import DataError, write_csv
@@ -51,6 +52,9 @@ BLOCK_ROWS = 8192
 #: The published training share of the labelled rows (60/20/20) and rows per feature.
 PUBLISHED_TRAIN_SHARE = 0.6
 PUBLISHED_ROWS_PER_FEATURE = 2000
+#: Memory of one scaling job: the largest default cell (n = 90, four times the published rows)
+#: holds 2 x 155 MB of features, and its fit adds up to 750 MB (LR with FSO).
+JOB_MEM_MB = 2000
 #: Tags mixed into the seeds so these draws differ from every other stage's.
 TRAIN_TAG, VALIDATION_TAG, TEST_TAG = 0x5CA1, 0x7A11, 0x7E57
 
@@ -59,16 +63,16 @@ COLUMNS = ("model", "n", "train_rows", "rows_factor", "repeat", "test_rows", "te
 
 
 def scaling_models(config: Mapping[str, Any]) -> list[str]:
-    """Every model of the study but the mock paper's baseline (the claim the study answers, not
-    a learner whose limits are in question), unless disabled in ``scaling.models``."""
+    """Every model of the study, unless disabled in ``scaling.models``, but the mock paper's
+    baseline (the claim the study answers, not a learner whose limits are in question) and a
+    tuned model (its settings exist only where its search ran: the searched model is mapped)."""
+    mapped = [m for m in MODELS if not spec(m).claim_baseline and not spec(m).tunes]
     section = config["scaling"].get("models", {})
     for model in section:
-        if model not in MODELS or spec(model).claim_baseline:
-            mapped = [m for m in MODELS if not spec(m).claim_baseline]
+        if model not in mapped:
             raise DataError(f"invalid config at 'scaling.models': {model!r} is not a mapped model; "
                             f"expected one of {mapped}")
-    return [m for m in MODELS
-            if not spec(m).claim_baseline and section.get(m, {}).get("enabled", True)]
+    return [m for m in mapped if section.get(m, {}).get("enabled", True)]
 
 
 @dataclass(frozen=True)
@@ -131,11 +135,37 @@ def basis_size(model: str, n: int, settings: Mapping[str, Any]) -> int | None:
     return None if size is None else size(settings, n)
 
 
+def noise_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The study's generator settings the scaling draws use (noise scales, flip rate, irrelevant
+    share), not its row counts, which the grid sets: changing the study's rows reruns no scaling job."""
+    return {k: v for k, v in sorted(config.get("generator", {}).items())
+            if k not in ("rows_per_feature", "hidden_rows")}
+
+
 def generator_settings(config: Mapping[str, Any]) -> GeneratorSettings:
-    """The study's generator (noise scales, flip rate, irrelevant share) for the scaling draws."""
-    generator = {k: v for k, v in config.get("generator", {}).items()
-                 if k not in ("rows_per_feature", "hidden_rows")}
-    return GeneratorSettings(**generator, rows_per_feature=1, hidden_rows=1)
+    """The generator of the scaling draws."""
+    return GeneratorSettings(**noise_settings(config), rows_per_feature=1, hidden_rows=1)
+
+
+def job_params(config: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """What one model's scaling jobs read of the configuration: the grid with only this model's
+    limits (another model's change reruns none of them), the noise settings and the seed."""
+    scaling = config["scaling"]
+    grid = {key: scaling[key] for key in sorted(scaling) if key != "models"}
+    return {"scaling": grid | {"models": {model: scaling["models"].get(model, {})}},
+            "generator": noise_settings(config), "seed": config["seed"]}
+
+
+def collect_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What the collecting job needs to write the noted rows of the cells no job fits: the grid,
+    the noise settings, and the settings of only the unfitted (model, n) (a fitted cell's
+    setting changes its own job, not this one)."""
+    scaled = scaled_dimensions(config)
+    unfitted = {model: {str(n): scaling_settings(config, model, n)
+                        for n in config["scaling"]["dimensions"] if n not in dimensions}
+                for model, dimensions in scaled.items()}
+    return {"scaling": config["scaling"], "generator": noise_settings(config),
+            "unfitted_settings": unfitted}
 
 
 def bayes_accuracy(settings: GeneratorSettings, n: int) -> float:
@@ -336,8 +366,9 @@ def run_scaling_job(model: str, n: int, out: Path | str, *, scaling: Mapping[str
                     settings: Mapping[str, Any], seed: int, generator: Mapping[str, Any]) -> None:
     """The workflow job of one (model, n): fit its cells and write them as a CSV."""
     config = {"scaling": scaling, "generator": generator}
-    table = scale_model(model, n, scaling, settings, seed=seed, generator=generator_settings(config),
-                        limits=model_limits(config, model))
+    with phase("scaling"):
+        table = scale_model(model, n, scaling, settings, seed=seed, generator=generator_settings(config),
+                            limits=model_limits(config, model))
     write_csv(out, table)
 
 

@@ -39,11 +39,12 @@ import pandas as pd
 from kryptonite_n.carbon import phase
 from kryptonite_n.data import _check_features, _check_labels, _load_npy, load_split
 from kryptonite_n.io import DataError, read_json, write_csv, write_json
+from kryptonite_n.models import specs
 
 log = logging.getLogger(__name__)
 
-#: The models a search can tune, and the name of the model its best settings are refitted as.
-TUNABLE = {"mlp": "mlp_tuned"}
+#: The models a search can tune -> the model its best settings are refitted as (from the specs).
+TUNABLE = {s.tunes: s.name for s in specs() if s.tunes}
 #: Finished trial states: they count towards ``trials``; a failed one (a killed run) does not.
 FINISHED = ("COMPLETE", "PRUNED")
 TRIAL_COLUMNS = ["trial", "number", "state", "validation_acc", "epochs", "max_epochs", "seconds"]
@@ -78,6 +79,29 @@ def check_settings(config: Mapping[str, Any]) -> None:
             raise DataError(f"invalid config at 'tuning.space.{key}': a log scale needs low > 0")
     if tuning["space"]["dropout"]["high"] >= 1:
         raise DataError("invalid config at 'tuning.space.dropout': high must be below 1")
+
+
+#: CPU seconds per epoch per 1000 training rows of one small network (benchmarks/bench_tuning.py:
+#: 0.16 s per epoch at n = 12 on a 2-core laptop): what a cluster job's runtime is sized from.
+EPOCH_SECONDS_PER_1000_ROWS = 0.012
+
+
+def _epoch_seconds(config: Mapping[str, Any], n: int | str) -> float:
+    rows = config["generator"]["rows_per_feature"] * int(n) * config["split"]["train"]
+    return rows / 1000 * EPOCH_SECONDS_PER_1000_ROWS
+
+
+def worker_runtime(config: Mapping[str, Any], n: int | str) -> int:
+    """Minutes for one worker's share of the trials, all run to max_epochs, with a 2x margin."""
+    tuning = config["tuning"]
+    epochs = math.ceil(tuning["trials"] / tuning["workers"]) * tuning["max_epochs"]
+    return 5 + math.ceil(2 * epochs * _epoch_seconds(config, n) / 60)
+
+
+def refit_runtime(config: Mapping[str, Any], n: int | str) -> int:
+    """Minutes for the refit: the repeats share each step, about half their separate cost, x2."""
+    epochs = config["repeats"] * config["tuning"]["max_epochs"]
+    return 5 + math.ceil(epochs * _epoch_seconds(config, n) / 60)
 
 
 def searches(fitted: Mapping[str, list[int]]) -> dict[str, list[int]]:

@@ -31,7 +31,7 @@ rule aggregate_carbon:
 
 rule aggregate_report_carbon:
     input:
-        report_carbon_parts(),
+        PLAN.report_carbon_parts(),
     output:
         paths.CARBON_REPORT,
     log:

@@ -2,7 +2,7 @@
 # (the MLP trains its repeats together). Resources come from each model's spec.
 
 # A tuned model's settings come from its search: its fit rule is in tune.smk.
-for model in SETTINGS_MODELS:
+for model in PLAN.settings_models:
 
     rule:
         name:

@@ -5,7 +5,7 @@
 # disabled stage gives a page that says so, never a missing input.
 
 
-for family in DRAWN:
+for family in PLAN.drawn:
 
     rule:
         name:
@@ -13,9 +13,9 @@ for family in DRAWN:
         input:
             **family_inputs(family, PLAN.report_sources()),
             **({"upstream": PLAN.upstream_targets()} if family == "runtime" else {}),
-            code=figure_code(),
+            code=figure_code(SOURCE),
         output:
-            **DRAWN[family],
+            **PLAN.drawn[family],
             carbon=paths.fill(paths.CARBON_REPORT_JOB, job=f"draw_{family}_figures"),
         log:
             f"logs/report/draw_{family}_figures.log",
@@ -59,8 +59,8 @@ rule prepare_assets:
 # changes, so both always describe the run the pages report.
 rule render_pages:
     input:
-        **page_sources(),
-        figures=figure_files("js"),
+        **PLAN.page_sources(),
+        figures=PLAN.figure_files("js"),
         templates=sorted(str(path) for path in TEMPLATES.glob("*.j2")),
         code=[
             str(REPORT_CODE / "pages.py"),
@@ -102,9 +102,9 @@ rule render_pages:
 rule build_site:
     input:
         pages=[paths.fill(paths.PAGE, page=page) for page in PAGES],
-        figures=figure_files("js")
-        + figure_files("svg")
-        + figure_files("csv")
+        figures=PLAN.figure_files("js")
+        + PLAN.figure_files("svg")
+        + PLAN.figure_files("csv")
         + [paths.RULEGRAPH],
         assets=list(paths.REPORT_ASSETS.values()),
         mkdocs=str(REPO / "mkdocs.yml"),

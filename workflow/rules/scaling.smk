@@ -3,7 +3,7 @@
 # jobs, and a new n adds only its own. The collecting job adds the noted rows of the cells
 # beyond each model's limits, which no job fits.
 
-for model in SCALED:
+for model in PLAN.scaled:
 
     rule:
         name:
@@ -12,6 +12,7 @@ for model in SCALED:
             code=model_code(SOURCE, model),
         output:
             table=paths.SCALING_PART.replace("{model}", model),
+            carbon=paths.CARBON_SCALE.replace("{model}", model),
         log:
             f"logs/scaling/{model}/n{{n}}.log",
         benchmark:
@@ -21,25 +22,23 @@ for model in SCALED:
         # One thread: each fit runs in one forked child at a time, its memory measured alone.
         threads: 1
         resources:
-            mem_mb=scaling_mem_mb(model),
+            mem_mb=scaling.JOB_MEM_MB,
             # Every cell of one n in one job: three times a study fit's allowance.
             runtime=lambda wildcards, model=model: 3
             * spec(model).resources.at(int(wildcards.n))["runtime"],
         params:
+            **scaling.job_params(config, model),
             model=model,
-            scaling=scaling_params(model),
-            settings=lambda wildcards, model=model: scaling_settings(
+            settings=lambda wildcards, model=model: scaling.scaling_settings(
                 config, model, int(wildcards.n)
             ),
-            seed=config["seed"],
-            generator=SCALING_GENERATOR,
         script:
             "../../scripts/scale_model.py"
 
 
 rule collect_scaling:
     input:
-        tables=scaling_tables(),
+        tables=PLAN.scaling_tables(),
     output:
         table=paths.SCALING,
     log:
@@ -53,6 +52,6 @@ rule collect_scaling:
         mem_mb=500,
         runtime=5,
     params:
-        config=scaling_collect_params(),
+        config=scaling.collect_params(config),
     script:
         "../../scripts/collect_scaling.py"

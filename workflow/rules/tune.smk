@@ -11,7 +11,7 @@ rule tune_model:
     input:
         X=paths.DATASET["X"],
         y=paths.DATASET["y"],
-        split=tuning_split,
+        split=lambda wildcards: PLAN.tuning_split(wildcards.n),
         code=[code_of("kryptonite_n.tuning"), code_of("kryptonite_n.nets.tuned")],
     output:
         worker=paths.TUNING_WORKER,
@@ -30,7 +30,7 @@ rule tune_model:
     threads: 1
     resources:
         mem_mb=1500,
-        runtime=tune_runtime,
+        runtime=lambda wildcards: tuning.worker_runtime(config, wildcards.n),
     params:
         settings=TUNING,
         seed=config["seed"],
@@ -41,7 +41,7 @@ rule tune_model:
 
 rule collect_trials:
     input:
-        workers=worker_records,
+        workers=lambda wildcards: PLAN.worker_records(wildcards.model, wildcards.n),
     output:
         trials=paths.TRIALS,
         importances=paths.IMPORTANCES,
@@ -64,7 +64,7 @@ rule collect_trials:
         "../../scripts/collect_trials.py"
 
 
-for model, tuned in TUNABLE.items():
+for model, tuned in tuning.TUNABLE.items():
 
     rule:
         name:
@@ -87,7 +87,7 @@ for model, tuned in TUNABLE.items():
         threads: 1
         resources:
             mem_mb=fit_resource(tuned, "mem_mb"),
-            runtime=refit_runtime,
+            runtime=lambda wildcards: tuning.refit_runtime(config, wildcards.n),
         params:
             model=tuned,
             tuning=TUNING,

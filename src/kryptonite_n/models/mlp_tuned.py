@@ -23,6 +23,7 @@ SPEC = ModelSpec(
     description="the settings an Optuna search chose per n (see Tuning): one or two hidden layers",
     decision="differentiable",
     uses_validation=True,
+    tunes="mlp",
     # Ten repeats of the widest default network (2 x 128 units) at n = 45; the fit job's
     # runtime is sized from tuning.max_epochs in workflow/rules/tune.smk.
     resources=Resources(mem_mb=500, mem_mb_per_feature=20, runtime_min=30),
