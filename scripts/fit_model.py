@@ -21,7 +21,6 @@ with job_log(
         int(snakemake.wildcards.n),
         data_files=dict(snakemake.input.items()),
         split_files=list(snakemake.input.splits),
-        features_csv=snakemake.input.features,
         outputs=dict(snakemake.output.items()),
         settings=snakemake.params.settings,
         seed=snakemake.params.seed,

@@ -20,7 +20,6 @@ with job_log(
         tuning=snakemake.params.tuning,
         data_files=dict(snakemake.input.items()),
         split_files=list(snakemake.input.splits),
-        features_csv=snakemake.input.features,
         outputs=dict(snakemake.output.items()),
         seed=snakemake.params.seed,
         repeats=snakemake.params.repeats,

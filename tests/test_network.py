@@ -159,11 +159,11 @@ def fit_variant(study, folder, activation: str, settings: dict = SETTINGS) -> li
     """The n = 6 network retrained with ``activation``, as the workflow does: the fit driver."""
     from kryptonite_n.models.driver import fit_model
 
-    data_folder, splits, features, _ = study
+    data_folder, splits, _, _ = study
     outputs = {key: [str(folder / f"{activation}{r}.{key}") for r in (0, 1)]
                for key in ("model", "metrics", "test_predictions", "hidden_predictions", "history")}
     fit_model("mlp", 6, data_files=paths.dataset_files(data_folder, 6, DATA_KEYS),
-              split_files=splits, features_csv=features,
+              split_files=splits,
               outputs={**outputs, "table": str(folder / f"{activation}.csv")},
               settings={**settings, "activation": activation}, seed=5, repeats=[0, 1])
     return outputs["model"]

@@ -33,12 +33,12 @@ def test_the_plan_follows_the_configuration():
     assert plan.network_activations(12) == ["relu", "elu"]
     assert plan.activation_models(12, "elu") == [paths.fill(paths.FIT_FILES["model"], model=NETWORK_MODEL,
                                                             n=12, repeat=r) for r in (0, 1)]
-    assert all("/mlp_relu/" in f for f in plan.activation_models(12, "relu"))
+    assert all("/variant_relu/" in f for f in plan.activation_models(12, "relu"))
     outputs = plan.fit_outputs("mlp")
     assert outputs["history"] == [f"results/models/mlp/n{{n}}/repeat{r}/history.csv" for r in (0, 1)]
     assert outputs["table"] == "results/models/mlp/n{n}/metrics.csv"
     carbon = plan.carbon_inputs()
-    assert "results/carbon/network_analysis/mlp_relu/n12.csv" in carbon
+    assert "results/carbon/network_analysis/variant_relu/n12.csv" in carbon
     assert "results/carbon/attack/poly_logreg/n9.csv" not in carbon
     assert plan.report_sources()["adversarial"] == [paths.ADVERSARIAL]
     tables = plan.fits(paths.METRICS_TABLE)

@@ -111,3 +111,19 @@ def test_pyproject_declares_every_third_party_package_the_library_imports():
     stdlib = set(sys.stdlib_module_names) | {"kryptonite_n", "__future__"}
     third_party = {module_of.get(m, m).replace("_", "-") for m in imported - stdlib}
     assert third_party <= declared, third_party - declared
+
+
+def test_a_model_is_named_at_most_twice_outside_its_own_module():
+    """Everything else about a model is read from its spec: outside its module (and the schema,
+    configs and tests) its name is in the registry's list and at most one real dependency."""
+    shared = [path for folder in ("src", "workflow", "scripts", "docs/templates")
+              for path in (REPO / folder).rglob("*")
+              if path.is_file() and (path.suffix in (".py", ".smk", ".j2") or path.name == "Snakefile")]
+    assert len(shared) > 50
+    for model in MODELS:
+        own = REPO / "src" / "kryptonite_n" / "models" / f"{model}.py"
+        named = [f"{path.relative_to(REPO)}:{number}"
+                 for path in shared if path != own
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 for _ in re.finditer(rf"(?<!\w){model}(?!\w)", line)]
+        assert len(named) <= 2, f"{model} is named in {named}"

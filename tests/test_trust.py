@@ -197,13 +197,11 @@ def test_informative_set_is_inferred_from_training_rows_only(tmp_path):
     write_dataset(dataset, files)
     split_file = tmp_path / "split.npy"
     write_npy(split_file, make_split(len(dataset.y), FRACTIONS, seed, n, 0))
-    features_csv = tmp_path / "features.csv"
-    feature_table(dataset.X).to_csv(features_csv, index=False)
     out = tmp_path / "fit"
     outputs = {"metrics": [str(out / "metrics.json")], "model": [str(out / "model.npz")],
                "test_predictions": [str(out / "test.npy")], "hidden_predictions": [str(out / "hidden.npy")],
                "table": str(out / "metrics.csv")}
-    fit_model("xor_oracle", n, data_files=files, split_files=[str(split_file)], features_csv=features_csv,
+    fit_model("xor_oracle", n, data_files=files, split_files=[str(split_file)],
               outputs=outputs, settings={}, seed=seed, repeats=[0])
     details = json.loads((out / "metrics.json").read_text())["details"]
     assert details["features"] == dataset.truth["informative"]

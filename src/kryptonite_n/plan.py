@@ -16,12 +16,12 @@ from typing import Any
 
 from kryptonite_n import paths
 from kryptonite_n.config import model_dimensions, model_settings
-from kryptonite_n.models import MODELS, spec
+from kryptonite_n.models import MODELS, spec, specs
 from kryptonite_n.report.catalogue import FAMILIES, FIGURE_FILES, figure_names
 from kryptonite_n.tuning import TUNABLE, check_settings, searches
 
 #: The network the analysis looks inside: the one model with weight matrices to inspect.
-NETWORK_MODEL = "mlp"
+(NETWORK_MODEL,) = (s.name for s in specs() if s.inspected)
 
 
 def expand(pattern: str, **values: Any) -> list[str]:

@@ -57,7 +57,7 @@ def tuned_name(model: str) -> str:
 
 
 def base_model(tuned: str) -> str:
-    """The searched model of a tuned one (``mlp_tuned`` -> ``mlp``)."""
+    """The searched model of a tuned one (the model its spec ``tunes``)."""
     for model, name in TUNABLE.items():
         if name == tuned:
             return model

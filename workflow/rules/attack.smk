@@ -61,15 +61,14 @@ rule fit_activation_variant:
     input:
         **DATASET,
         splits=rules.split_dataset.output.splits,
-        features=rules.explore_dataset.output.features,
         code=model_code(SOURCE, NETWORK_MODEL),
     output:
         **PLAN.fit_outputs(NETWORK_MODEL, paths.VARIANT),
         carbon=paths.CARBON_VARIANT,
     log:
-        "logs/network_analysis/n{n}/mlp_{activation}/fit.log",
+        "logs/network_analysis/n{n}/variant_{activation}/fit.log",
     benchmark:
-        "logs/network_analysis/n{n}/mlp_{activation}/fit.benchmark.tsv"
+        "logs/network_analysis/n{n}/variant_{activation}/fit.benchmark.tsv"
     conda:
         "../../envs/models.yaml"
     threads: 1  # as the fits: see rules/fit.smk

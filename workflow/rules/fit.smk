@@ -10,7 +10,6 @@ for model in PLAN.settings_models:
         input:
             **DATASET,
             splits=rules.split_dataset.output.splits,
-            features=rules.explore_dataset.output.features,
             code=model_code(SOURCE, model),
         output:
             **PLAN.fit_outputs(model),

@@ -72,7 +72,6 @@ for model, tuned in tuning.TUNABLE.items():
         input:
             **DATASET,
             splits=rules.split_dataset.output.splits,
-            features=rules.explore_dataset.output.features,
             trials=paths.TRIALS.replace("{model}", model),
             code=model_code(SOURCE, tuned),
         output:

@@ -38,15 +38,15 @@ def training_informative(X: np.ndarray, split: Split) -> list[int]:
 
 
 def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split_files: list[str],
-              features_csv: Path | str | None, outputs: Mapping[str, list[str] | str], settings: dict,
+              outputs: Mapping[str, list[str] | str], settings: dict,
               seed: int, repeats: list[int], inference_batch_size: int = 128, threads: int = 1,
               train_stage: str = "train") -> None:
     """Fit ``model`` on every repeat of n, score it, and write its files.
 
-    ``features_csv`` is kept for the rule's interface and not read (see
-    ``training_informative``). ``outputs`` holds per-repeat lists ``metrics``, ``model``,
-    ``test_predictions``, ``hidden_predictions`` (and one list per table the model's spec names) and the
-    per-repeat table ``table``.
+    A model handed the informative features gets those chosen on each repeat's training rows
+    (``training_informative``), never the whole set's. ``outputs`` holds per-repeat lists
+    ``metrics``, ``model``, ``test_predictions``, ``hidden_predictions`` (and one list per table
+    the model's spec names) and the per-repeat table ``table``.
     """
     dataset = load_dataset(data_files, n)
     splits = [load_split(path) for path in split_files]

@@ -21,6 +21,7 @@ SPEC = ModelSpec(
     description="one hidden layer of {hidden_units} units, the response paper's settings per n",
     decision="differentiable",
     uses_validation=True,
+    inspected=True,
     tables=("history",),
     # The full run's peaks (benchmarks/bench_workflow.py --full): 884 MB and 132 s at n = 45.
     resources=Resources(mem_mb=400, mem_mb_per_feature=22, runtime_min=15),

@@ -59,6 +59,9 @@ class ModelSpec:
     resources: Resources = field(default_factory=Resources)
     #: Modules the fit needs, imported by the driver before it starts timing the fit.
     imports: tuple[str, ...] = ()
+    #: The network the analysis looks inside (weight matrices, activation variants, robustness
+    #: by activation): one model of the registry says so.
+    inspected: bool = False
     #: The model whose settings a search (kryptonite_n.tuning) chooses for this one: its settings
     #: are that search's best trial, never configured, so it runs only where the search does.
     tunes: str | None = None

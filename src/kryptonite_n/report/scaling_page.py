@@ -72,7 +72,8 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
     slopes["label"] = slopes["model"].map(lambda m: MODEL_LABELS.get(m, m)) if len(slopes) else []
     basis = table[table["basis_size"].notna()].drop_duplicates(["model", "n"]).sort_values("n")
     basis_fitted = set(zip(fitted["model"], fitted["n"], strict=True))
-    basis_rows = [{"n": int(r.n), "basis_size": int(r.basis_size), "fitted": (r.model, r.n) in basis_fitted,
+    basis_rows = [{"model": r.model, "label": MODEL_LABELS.get(r.model, r.model), "n": int(r.n),
+                   "basis_size": int(r.basis_size), "fitted": (r.model, r.n) in basis_fitted,
                    "note": None if pd.isna(r.note) else str(r.note)}
                   for r in basis.itertuples()]
     largest_basis = max((r for r in basis_rows if r["fitted"]), key=lambda r: r["n"], default=None)

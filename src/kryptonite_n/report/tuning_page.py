@@ -103,7 +103,8 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         if {model, tuned} <= set(paired.columns):
             difference = mean_interval((paired[tuned] - paired[model]).dropna())
         rows.append({
-            "model": model, "tuned": tuned, "label": MODEL_LABELS.get(tuned, tuned), "n": n,
+            "model": model, "model_label": MODEL_LABELS.get(model, model), "tuned": tuned,
+            "label": MODEL_LABELS.get(tuned, tuned), "n": n,
             "trials": len(group), "complete": len(complete), "pruned": saving["pruned"],
             "best_validation": float(complete["validation_acc"].max()) if len(complete) else None,
             "best_trial": best["trial"] if best else None,
