@@ -25,7 +25,7 @@ SPEC = ModelSpec(
     uses_validation=True,
     tunes="mlp",
     # Ten repeats of the widest default network (2 x 128 units) at n = 45; the fit job's
-    # runtime is sized from tuning.max_epochs in workflow/rules/tune.smk.
+    # runtime is sized from tuning.max_epochs (kryptonite_n.tuning.refit_runtime).
     resources=Resources(mem_mb=500, mem_mb_per_feature=20, runtime_min=30),
     imports=("kryptonite_n.nets.tuned", "kryptonite_n.tuning"),
 )
