@@ -57,7 +57,8 @@ def test_model_settings_fall_back_to_nearest_smaller_n():
     assert model_settings(config, "mlp", 18)["optimizer"] == "adam"
     assert model_settings(config, "mlp", 12)["lr"] == 0.1
     assert model_dimensions(config, "poly_logreg") == [9, 12, 15, 18]
-    assert model_dimensions(config, "mock_baseline") == [9, 12, 15]
+    assert model_dimensions(config, "mlp") == [9, 12, 15, 18, 24]
+    assert model_dimensions(config, "mock_baseline") == [9, 12]
 
 
 def test_shipped_configs_are_valid():
