@@ -203,8 +203,12 @@ def test_informative_set_is_inferred_from_training_rows_only(tmp_path):
                "table": str(out / "metrics.csv")}
     fit_model("xor_oracle", n, data_files=files, split_files=[str(split_file)],
               outputs=outputs, settings={}, seed=seed, repeats=[0])
-    details = json.loads((out / "metrics.json").read_text())["details"]
-    assert details["features"] == dataset.truth["informative"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["details"]["features"] == dataset.truth["informative"]
+    # Chance on this repeat's test rows: the training rows' majority label, answered always.
+    majority = int(dataset.y[split.train].mean() > 0.5)
+    assert metrics["majority_acc"] == pytest.approx(np.mean(dataset.y[split.test] == majority))
+    assert metrics["majority_acc"] != 0.5
 
 
 # --------------------------------------------------------------------------- item 9: GF(2) learner

@@ -329,11 +329,13 @@ def test_the_tuning_page_quotes_intervals_and_gaps_computed_from_the_results(fir
     truth.write_text(dataset_files(folder, N)["truth"].read_text())
     # Per-repeat test accuracies of both models on the same three splits.
     paper, tuned = [0.70, 0.74, 0.72], [0.80, 0.83, 0.86]
+    majority = [0.51, 0.50, 0.53]  # chance on each repeat's test rows
     metrics = []
     for model, values in (("mlp", paper), ("mlp_tuned", tuned)):
         path = results / "models" / model / f"n{N}" / "metrics.csv"
         path.parent.mkdir(parents=True)
-        frame = pd.DataFrame({"model": model, "n": N, "repeat": [0, 1, 2], "test_acc": values})
+        frame = pd.DataFrame({"model": model, "n": N, "repeat": [0, 1, 2], "test_acc": values,
+                              "majority_acc": majority})
         frame.to_csv(path, index=False)
         metrics.append(str(path))
     config = prepare_config({"dimensions": [N], "repeats": 3, "tuning": SETTINGS})
@@ -350,6 +352,8 @@ def test_the_tuning_page_quotes_intervals_and_gaps_computed_from_the_results(fir
     differences = np.subtract(tuned, paper)
     assert row["difference"]["mean"] == pytest.approx(differences.mean())
     assert row["best_validation"] == pytest.approx(trials["validation_acc"].max())
+    assert row["over_chance"]["mean"] == pytest.approx(np.mean(np.subtract(tuned, majority)))
+    assert row["chance_acc"]["mean"] == pytest.approx(np.mean(majority)) and row["beats_chance"]
     saving = tuning.pruning_saving(trials)
     assert context["epochs_run"] == saving["epochs_run"]
 

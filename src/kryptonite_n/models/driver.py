@@ -89,13 +89,20 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
 
 def _score(task: FitTask, dataset: Any, i: int, repeat: int, predictor: Predictor,
            test_predictions: np.ndarray, hidden_predictions: np.ndarray) -> dict[str, Any]:
-    """One repeat's accuracies on every split (model and fit time are filled in by the caller)."""
+    """One repeat's accuracies on every split (model and fit time are filled in by the caller).
+
+    ``majority_acc`` is chance on this repeat's test rows: the accuracy of always answering the
+    training rows' more frequent label, against which "beats chance" is judged (not 0.5: the
+    labels are not exactly balanced)."""
+    y_train, y_test = task.part(i, "train")[1], task.part(i, "test")[1]
+    majority = int(2 * int(np.count_nonzero(y_train)) > len(y_train))
     return {
         "model": None, "n": task.n, "repeat": repeat,
         "train_acc": accuracy(predictor.predict(task.part(i, "train")[0]), task.part(i, "train")[1]),
         "validation_acc": accuracy(predictor.predict(task.part(i, "validation")[0]),
                                    task.part(i, "validation")[1]),
-        "test_acc": accuracy(test_predictions, task.part(i, "test")[1]),
+        "test_acc": accuracy(test_predictions, y_test),
+        "majority_acc": float(np.mean(y_test == majority)),
         "whole_set_acc": accuracy(predict_in_batches(predictor, dataset.X, 4096), dataset.y),
         "hidden_acc": (accuracy(hidden_predictions, dataset.hidden_y)
                        if dataset.hidden_y is not None else None),

@@ -71,7 +71,7 @@ def show(value: Any) -> str:
 
 
 def _metrics(paths: Sequence[str | Path]) -> pd.DataFrame:
-    return tables.read_tables(paths, ["model", "n", "repeat", "test_acc"])
+    return tables.read_tables(paths, ["model", "n", "repeat", "test_acc", "majority_acc"])
 
 
 def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,6 +102,9 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         paired = metrics[metrics["n"] == n].pivot_table(index="repeat", columns="model", values="test_acc")
         if {model, tuned} <= set(paired.columns):
             difference = mean_interval((paired[tuned] - paired[model]).dropna())
+        # Chance: the majority-class rule on the same test rows, per repeat.
+        tuned_rows = metrics[(metrics["model"] == tuned) & (metrics["n"] == n)]
+        over_chance = mean_interval(tuned_rows["test_acc"] - tuned_rows["majority_acc"])
         rows.append({
             "model": model, "model_label": MODEL_LABELS.get(model, model), "tuned": tuned,
             "label": MODEL_LABELS.get(tuned, tuned), "n": n,
@@ -115,7 +118,9 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
             "gap": bayes - tuned_acc["mean"] if bayes is not None and tuned_acc["mean"] is not None else None,
             "within_point": (bayes - tuned_acc["mean"] <= 0.01)
             if bayes is not None and tuned_acc["mean"] is not None else None,
-            "beats_chance": (tuned_acc["low"] > 0.5) if tuned_acc["low"] is not None else None,
+            "chance_acc": mean_interval(tuned_rows["majority_acc"]),
+            "over_chance": over_chance,
+            "beats_chance": (over_chance["low"] > 0) if over_chance["low"] is not None else None,
             "saving": saving,
         })
     epochs_run = sum(r["saving"]["epochs_run"] for r in rows)
