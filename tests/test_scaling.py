@@ -237,3 +237,14 @@ def test_quick_run_maps_every_cell(quick_run):
     assert f"{int(table['test_acc'].notna().sum())} fits were" in page
     for name in ("scaling_accuracy", "scaling_rows", "scaling_cost", "scaling_basis"):
         assert (quick_run.directory / "results" / "report" / "docs" / "figures" / f"{name}.js").exists()
+
+
+def test_a_cells_interval_stays_within_0_and_1():
+    from kryptonite_n.scaling import mean_interval
+
+    # Three repeats, one of which learned: Student's t alone would run past 1 and below 0.
+    mean, low, high = mean_interval(np.array([0.97, 0.5, 0.49]), 10_000)
+    assert mean == pytest.approx(0.65333, abs=1e-4)
+    assert (low, high) == (0.0, 1.0)
+    mean, low, high = mean_interval(np.array([0.95, 0.96, 0.955]), 10_000)
+    assert 0 < low < mean < high < 1

@@ -475,7 +475,8 @@ def mean_interval(values: np.ndarray, test_rows: int) -> tuple[float, float, flo
     """Mean test accuracy of a cell's repeats and a 95 % interval.
 
     With two or more repeats: Student's t over the repeats (fresh training rows each, so it
-    holds the spread of the fit); with one: the binomial interval of the test set alone.
+    holds the spread of the fit); with one: the binomial interval of the test set alone. An
+    accuracy lies in [0, 1], and so does its interval (few, scattered repeats would leave it).
     """
     from scipy import stats
 
@@ -485,7 +486,7 @@ def mean_interval(values: np.ndarray, test_rows: int) -> tuple[float, float, flo
         half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
     else:
         half = 1.96 * math.sqrt(max(mean * (1 - mean), 1e-12) / test_rows)
-    return mean, mean - half, mean + half
+    return mean, max(0.0, mean - half), min(1.0, mean + half)
 
 
 def cell_summary(table: pd.DataFrame) -> pd.DataFrame:
