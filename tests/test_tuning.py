@@ -362,6 +362,7 @@ def test_the_tuning_page_quotes_intervals_and_gaps_computed_from_the_results(fir
     assert f"| **test accuracy** | {np.mean(paper):.4f} ± " in text
     assert f"{np.mean(tuned):.4f} ± {half:.4f}" in text
     assert f"| Bayes limit | {bayes:.4f} | {bayes:.4f} |" in text
+    assert "the limit is the generator's exact Bayes accuracy" in text
     assert "the tuned MLP is better" in text  # every repeat improved: the interval lies above zero
     assert f"{SETTINGS['trials']} trials per n" in text
 

@@ -133,4 +133,5 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         "epochs_run": epochs_run, "epochs_bound": bound,
         "saved_share": 1 - epochs_run / bound if bound else None,
         "repeats": config.get("repeats"),
+        "bayes_sources": sorted({str(s) for s in limits["bayes_source"] if s}),
     }
