@@ -57,6 +57,11 @@ def test_run_measurements_may_differ(runs):
     (results / "models/mlp/n9/metrics.json").write_text(json.dumps({**metrics, "fit_seconds": 7.0}))
     carbon = pd.DataFrame({"stage": ["train"], "energy_kwh": [5.0]})
     carbon.to_csv(results / "carbon" / "mlp.csv", index=False)
+    # A figure of measured costs (fit seconds and memory against n) is a measurement too.
+    for run, seconds in ((reference, 2.15), (other, 2.47)):
+        figure = run / "results" / "report" / "docs" / "figures" / "scaling_cost.csv"
+        figure.parent.mkdir(parents=True, exist_ok=True)
+        figure.write_text(f"model,n,value,measure\nmlp,9,{seconds},fit_seconds\n")
     assert compare_runs(reference, other).same
 
 

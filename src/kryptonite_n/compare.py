@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# "cost": a figure of fit seconds and peak memory (the scaling page's cost against n).
 VOLATILE = re.compile(r"seconds|time|duration|energy|emission|carbon|co2|kwh|power|watt|date|host|"
-                      r"cpu_model|ram_|rss|gpu_|timestamp|run_id", re.IGNORECASE)
+                      r"cpu_model|ram_|rss|gpu_|timestamp|run_id|cost", re.IGNORECASE)
 SKIPPED_FOLDERS = ("carbon",)
 
 
