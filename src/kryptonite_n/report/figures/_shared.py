@@ -71,9 +71,9 @@ def round_frame(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
     return frame
 
 
-def n_param(values: Sequence[int]) -> alt.Parameter:
+def n_param(values: Sequence[int], name: str = "n_choice") -> alt.Parameter:
     values = sorted({int(v) for v in values})
-    return alt.param(name="n_choice", value=values[0],
+    return alt.param(name=name, value=values[0],
                      bind=alt.binding_select(options=values, name="n = "))
 
 

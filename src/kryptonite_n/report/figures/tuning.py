@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from kryptonite_n.report import tables
-from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty
+from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty, n_param
 from kryptonite_n.report.tables import MODEL_LABELS
 from kryptonite_n.report.tuning_page import IMPORTANCE_COLUMNS, TRIAL_COLUMNS, read_trials
-
-
-def _n_param(values: Sequence[int]) -> alt.Parameter:
-    values = sorted({int(v) for v in values})
-    return alt.param(name="tuning_n", value=values[0], bind=alt.binding_select(options=values, name="n = "))
 
 
 def draw_history(inputs: Inputs) -> Drawing:
@@ -41,16 +34,10 @@ def draw_history(inputs: Inputs) -> Drawing:
 
 
 def draw_importances(inputs: Inputs) -> Drawing:
-    frames = []
-    for path in inputs["importances"]:
-        frame = tables.read_table(path, IMPORTANCE_COLUMNS)
-        frame.insert(0, "n", tables.n_of(path))
-        frames.append(frame)
-    data = (pd.concat(frames, ignore_index=True) if frames
-            else pd.DataFrame(columns=["n", *IMPORTANCE_COLUMNS]))
+    data = tables.read_tables(inputs["importances"], IMPORTANCE_COLUMNS, add_n=True)
     if data.empty:
         return empty("Too few completed trials for importances")
-    n = _n_param(data["n"])
+    n = n_param(data["n"], name="tuning_n")
     chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("importance:Q", title="share of the validation accuracy's variance (fANOVA)",
                 scale=alt.Scale(domain=[0, 1])),
@@ -66,19 +53,14 @@ def draw_importances(inputs: Inputs) -> Drawing:
 
 def draw_trials(inputs: Inputs) -> Drawing:
     """Each trial's learning rate and accuracy (completed: final, pruned: when stopped)."""
-    frames = []
-    for path in inputs["trials"]:
-        frame = tables.read_table(path, TRIAL_COLUMNS)
-        frame.insert(0, "n", tables.n_of(path))
-        frames.append(frame)
-    data = pd.concat(frames, ignore_index=True)
+    data = tables.read_tables(inputs["trials"], TRIAL_COLUMNS, add_n=True)
     if "last_validation_acc" not in data:
         data["last_validation_acc"] = np.nan
     data["accuracy"] = data["validation_acc"].fillna(data["last_validation_acc"])
     keep = ["n", "trial", "state", "accuracy", "epochs",
             *[c for c in data.columns if c.startswith("param_")]]
     data = data[keep]
-    n = _n_param(data["n"])
+    n = n_param(data["n"], name="tuning_n")
     tooltip = ["n:Q", "trial:Q", "state:N", alt.Tooltip("accuracy:Q", format=".4f"), "epochs:Q",
                *[f"{c}:N" for c in keep if c.startswith("param_")]]
     encode = {"y": alt.Y("accuracy:Q", title="validation accuracy (pruned: when stopped)",
