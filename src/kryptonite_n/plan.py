@@ -18,6 +18,7 @@ from kryptonite_n import paths
 from kryptonite_n.config import model_dimensions, model_settings
 from kryptonite_n.models import MODELS, spec, specs
 from kryptonite_n.report.catalogue import FAMILIES, FIGURE_FILES, figure_names
+from kryptonite_n.scaling import scaled_dimensions
 from kryptonite_n.tuning import TUNABLE, check_settings, searches
 
 #: The network the analysis looks inside: the one model with weight matrices to inspect.
@@ -71,8 +72,6 @@ class StudyPlan:
                          if network["enabled"] else [])
         check_settings(config)
         self.tuned = searches(self.fitted)
-        from kryptonite_n.scaling import scaled_dimensions
-
         self.scaled = scaled_dimensions(config)
 
     # ------------------------------------------------------------------ datasets and fits

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kryptonite_n import stats
 from kryptonite_n.carbon import phase
 from kryptonite_n.config import model_settings
 from kryptonite_n.data import GeneratorSettings, Split, draw_rows, generate, target_accuracy
@@ -472,20 +473,18 @@ def goal_accuracy(target: float | None, bayes: float) -> tuple[float, str]:
 
 
 def mean_interval(values: np.ndarray, test_rows: int) -> tuple[float, float, float]:
-    """Mean test accuracy of a cell's repeats and a 95 % interval.
+    """Mean test accuracy of a cell's repeats and a 95 % interval, within [0, 1].
 
-    With two or more repeats: Student's t over the repeats (fresh training rows each, so it
-    holds the spread of the fit); with one: the binomial interval of the test set alone. An
-    accuracy lies in [0, 1], and so does its interval (few, scattered repeats would leave it).
+    With two or more repeats: Student's t over the repeats (``kryptonite_n.stats``, as the
+    summary; fresh training rows each, so it holds the spread of the fit); with one: the
+    binomial interval of the test set alone.
     """
-    from scipy import stats
-
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
     if len(values) >= 2:
-        half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
-    else:
-        half = 1.96 * math.sqrt(max(mean * (1 - mean), 1e-12) / test_rows)
+        low, high = stats.mean_interval(values)
+        return mean, low, high
+    half = 1.96 * math.sqrt(max(mean * (1 - mean), 1e-12) / test_rows)
     return mean, max(0.0, mean - half), min(1.0, mean + half)
 
 
@@ -542,7 +541,7 @@ def rows_needed(table: pd.DataFrame) -> pd.DataFrame:
 def cost_slopes(table: pd.DataFrame, measure: str = "fit_seconds", factor: float = 1.0) -> pd.DataFrame:
     """Per model: the slope of log(measure) against log(n) at one rows multiple (the fitted
     exponent: cost ~ n^slope), with a 95 % interval from the least-squares standard error."""
-    from scipy import stats
+    from scipy import stats as scipy_stats
 
     columns = ["model", "measure", "rows_factor", "slope", "low", "high", "points", "n_min", "n_max"]
     rows = []
@@ -551,8 +550,8 @@ def cost_slopes(table: pd.DataFrame, measure: str = "fit_seconds", factor: float
         means = group.groupby("n")[measure].mean()
         if len(means) < 3:
             continue
-        fit = stats.linregress(np.log(means.index.to_numpy(float)), np.log(means.to_numpy(float)))
-        half = stats.t.ppf(0.975, len(means) - 2) * fit.stderr
+        fit = scipy_stats.linregress(np.log(means.index.to_numpy(float)), np.log(means.to_numpy(float)))
+        half = scipy_stats.t.ppf(0.975, len(means) - 2) * fit.stderr
         rows.append({"model": model, "measure": measure, "rows_factor": factor, "slope": fit.slope,
                      "low": fit.slope - half, "high": fit.slope + half, "points": len(means),
                      "n_min": int(means.index.min()), "n_max": int(means.index.max())})

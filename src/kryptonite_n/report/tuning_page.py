@@ -95,7 +95,8 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         paper.setdefault("weight_decay", 0.0)
         best = best_settings(group, tuning) if len(complete) else None
         paper_acc = mean_interval(metrics.loc[(metrics["model"] == model) & (metrics["n"] == n), "test_acc"])
-        tuned_acc = mean_interval(metrics.loc[(metrics["model"] == tuned) & (metrics["n"] == n), "test_acc"])
+        tuned_rows = metrics[(metrics["model"] == tuned) & (metrics["n"] == n)]
+        tuned_acc = mean_interval(tuned_rows["test_acc"])
         bayes = float(limits.loc[n, "bayes"]) if n in limits.index and not pd.isna(limits.loc[n, "bayes"]) \
             else None
         difference = None
@@ -103,7 +104,6 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         if {model, tuned} <= set(paired.columns):
             difference = mean_interval((paired[tuned] - paired[model]).dropna())
         # Chance: the majority-class rule on the same test rows, per repeat.
-        tuned_rows = metrics[(metrics["model"] == tuned) & (metrics["n"] == n)]
         over_chance = mean_interval(tuned_rows["test_acc"] - tuned_rows["majority_acc"])
         rows.append({
             "model": model, "model_label": MODEL_LABELS.get(model, model), "tuned": tuned,
