@@ -10,7 +10,7 @@ import sys
 
 from conftest import REPO, SNAKEMAKE
 
-HEAVY = ("altair", "jinja2", "torch", "art", "vl_convert")
+HEAVY = ("altair", "jinja2", "torch", "art", "vl_convert", "scipy")
 
 
 def workflow_imports() -> list[str]:

@@ -6,7 +6,6 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from scipy import stats
 
 
 def mean_interval(values: Iterable[float], level: float = 0.95) -> tuple[float | None, float | None]:
@@ -15,6 +14,9 @@ def mean_interval(values: Iterable[float], level: float = 0.95) -> tuple[float |
     The repeats are few (2 to 10), so the t quantile, not the normal one: with 2 repeats the
     95 % interval is 12.7 standard errors wide on each side, as it should be.
     """
+    # Imported here: the workflow's planning imports this module (through scaling) on every parse.
+    from scipy import stats
+
     array = np.asarray([float(v) for v in values if v is not None and not math.isnan(float(v))])
     if len(array) < 2:
         return None, None
