@@ -1,4 +1,4 @@
-"""Draw one family of report figures: per figure its Vega-Lite spec (a script), a static SVG and its CSV."""
+"""Draw one family of report figures: per figure its Vega spec (a script), a static SVG and its CSV."""
 
 from kryptonite_n.jobs import job_log
 

@@ -66,6 +66,10 @@ PIXEL = """async ([png, x, y]) => {
     context.drawImage(image, 0, 0);
     return Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
 }"""
+#: The colours of the first chart's axis labels, titles and facet headers (Vega's SVG text).
+CHART_TEXT = """() => [...new Set([...document.querySelector('div.vega-chart svg.marks').querySelectorAll(
+    '.role-axis-label text, .role-axis-title text, .role-title-text text')].map(
+    t => getComputedStyle(t).fill))].map(c => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number))"""
 PAGE_BACKGROUND = """() => {
     const m = getComputedStyle(document.body).backgroundColor.match(/\\d+(\\.\\d+)?/g).map(Number);
     return m.slice(0, 3);
@@ -286,6 +290,11 @@ def test_charts_follow_the_light_and_dark_palettes(quick_run, chromium, tmp_path
                 background = page.evaluate(PAGE_BACKGROUND)
                 assert all(abs(a - b) <= 2 for a, b in zip(corner, background, strict=True)), (
                     scheme, corner, background)
+                # Text keeps its contrast: dark on the light page, light on the dark one.
+                text = page.evaluate(CHART_TEXT)
+                assert text, scheme
+                for colour in text:
+                    assert abs(sum(colour) - sum(background)) > 3 * 128, (scheme, colour, background)
                 seen[scheme] = background
                 page.get_by_title(toggle).first.click()
         finally:

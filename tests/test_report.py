@@ -45,21 +45,18 @@ def study(tmp_path_factory) -> Path:
     return root
 
 
-def walk(node: object) -> list[dict]:
-    """Every mapping inside a spec."""
-    if isinstance(node, dict):
-        return [node, *(m for value in node.values() for m in walk(value))]
-    if isinstance(node, list):
-        return [m for value in node for m in walk(value)]
-    return []
-
-
 def read_spec(script: Path, name: str) -> dict:
-    """The Vega-Lite spec a figure's script registers under ``name``."""
+    """The Vega spec a figure's script registers under ``name``."""
     prefix = f'(window.kryptoniteSpecs = window.kryptoniteSpecs || {{}})["{name}"] = '
     text = script.read_text()
     assert text.startswith(prefix)
     return json.loads(text.removeprefix(prefix).rstrip().removesuffix(";"))
+
+
+def inline_table(spec: dict) -> tuple[dict, pd.DataFrame]:
+    """The one dataset a Vega spec carries inline (as CSV text), and its rows."""
+    (data,) = [d for d in spec["data"] if isinstance(d.get("values"), str)]
+    return data, pd.read_csv(io.StringIO(data["values"]))
 
 
 def data_sources(root: Path) -> dict[str, list[str]]:
@@ -181,22 +178,24 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
     histograms = pd.concat([pd.read_csv(p).assign(n=tables.n_of(p)) for p in sources["histograms"]])
     specs = {}
     for name in names:
-        # The spec ships once, as a script registering it by name (also works from file://).
+        # The spec ships once, compiled to Vega, as a script registering it by name (also works
+        # from file://).
         specs[name] = spec = read_spec(outputs[name], name)
-        assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
-        (selector,) = [p for p in spec["params"] if p["name"] == "n_choice"]
+        assert spec["$schema"].startswith("https://vega.github.io/schema/vega/v6")
+        (selector,) = [s for s in spec["signals"] if s["name"] == "n_choice"]
         assert selector["bind"]["options"] == [9, 12]
         assert outputs[f"{name}_svg"].read_text().lstrip().startswith("<svg")
         assert "n = 9 and 12" in spec["description"], spec["description"]
         # Categories in Okabe & Ito's palette, told apart with colour-vision deficiencies.
         assert spec["config"]["range"]["category"] == OKABE_ITO
         assert not outputs[name].with_suffix(".json").exists()
-    (text,) = specs["data_histograms"]["datasets"].values()
-    rows = pd.read_csv(io.StringIO(text)).to_dict("records")  # inlined as CSV text, parsed by Vega
+    reference, table = inline_table(specs["data_histograms"])  # inlined as CSV text, parsed by Vega
+    rows = table.to_dict("records")
     assert len(rows) == len(histograms)
-    (reference,) = [v["data"] for v in walk(specs["data_histograms"]) if isinstance(v.get("data"), dict)
-                    and "name" in v["data"]]
-    assert reference["format"]["type"] == "csv" and reference["format"]["parse"]["pmf"] == "number"
+    assert reference["format"]["type"] == "csv"
+    numbers = {t["as"] for d in specs["data_histograms"]["data"] if d.get("source") == reference["name"]
+               for t in d.get("transform", []) if t.get("expr", "").startswith("toNumber(")}
+    assert {"pmf", "value", "n"} <= numbers
     assert {(r["n"], r["feature"], r["family"]) for r in rows} == set(
         zip(histograms["n"], histograms["feature"], histograms["family"], strict=True))
     # The CSV beside the figure holds exactly the rows the chart draws.
@@ -206,8 +205,7 @@ def test_data_figures_are_specs_with_their_data_and_an_n_selector(study, tmp_pat
     described = specs["data_histograms"]["description"]
     assert described.startswith(f"Histograms of the values of {len(features)} features")
     # The slice's description quotes how often the label is the XOR of the two drawn bits.
-    (points,) = specs["data_xor_slice"]["datasets"].values()
-    points = pd.read_csv(io.StringIO(points))
+    _, points = inline_table(specs["data_xor_slice"])
     agree = (((points["x_a"] > 0.5) ^ (points["x_b"] > 0.5)) == (points["label"] == 1)).mean()
     assert f"in {agree:.1%} of the rows shown" in specs["data_xor_slice"]["description"]
 

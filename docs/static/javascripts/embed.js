@@ -1,10 +1,11 @@
 /* Embed every chart of the page with the vendored Vega-Embed (window.vegaEmbed). Each chart's
- * Vega-Lite spec comes from a script beside it (figures/<name>.js) that registers it in
- * window.kryptoniteSpecs: a script tag, unlike fetch(), also works for pages opened from disk
- * (file://). Nothing is loaded from anywhere else.
+ * Vega spec (compiled from Vega-Lite when the figure was drawn) comes from a script beside it
+ * (figures/<name>.js) that registers it in window.kryptoniteSpecs: a script tag, unlike fetch(),
+ * also works for pages opened from disk (file://). Nothing is loaded from anywhere else.
  *
- * Charts follow the page's palette: a light or dark Vega theme whose background is the page's
- * own, redrawn in place when the reader flips Material's toggle (the selectors keep their values).
+ * Charts follow the page's palette: a light or dark Vega config whose background is the page's
+ * own, merged over the spec's config and redrawn in place when the reader flips Material's
+ * toggle (the selectors keep their values).
  * MkDocs Material announces each page load on document$; plain pages use DOMContentLoaded. */
 (function () {
   "use strict";
@@ -14,7 +15,8 @@
   }
 
   // Vega config for the current palette. The background is read from the page, so the chart
-  // never shows a box of another colour; text and rules get the page's own contrast.
+  // never shows a box of another colour; text and rules get the page's own contrast. Facet
+  // headers are "guide-label" text and the frame of a facet cell is the "cell" style.
   function theme() {
     var background = getComputedStyle(document.body).backgroundColor || "white";
     if (!dark()) {
@@ -26,16 +28,35 @@
       title: { color: text, subtitleColor: muted },
       axis: { domainColor: muted, gridColor: rule, tickColor: muted, labelColor: text, titleColor: text },
       legend: { labelColor: text, titleColor: text },
-      header: { labelColor: text, titleColor: text },
-      view: { stroke: rule },
-      text: { color: text },
-      style: { "guide-label": { fill: text }, "guide-title": { fill: text }, "group-title": { fill: text } }
+      text: { fill: text },
+      style: {
+        "guide-label": { fill: text }, "guide-title": { fill: text }, "group-title": { fill: text },
+        "group-subtitle": { fill: muted }, cell: { stroke: rule }
+      }
     };
+  }
+
+  // ``extra`` over ``base``, object by object (a spec's own config keeps what the theme leaves).
+  function merged(base, extra) {
+    var out = Object.assign({}, base);
+    Object.keys(extra).forEach(function (key) {
+      var mine = out[key], theirs = extra[key];
+      var nested = mine && theirs && typeof mine === "object" && typeof theirs === "object" &&
+        !Array.isArray(mine) && !Array.isArray(theirs);
+      out[key] = nested ? merged(mine, theirs) : theirs;
+    });
+    return out;
+  }
+
+  // The spec in the current palette: the spec's own background (white) gives way to the page's.
+  function themed(spec) {
+    var config = theme();
+    return Object.assign({}, spec, { background: config.background, config: merged(spec.config || {}, config) });
   }
 
   function options() {
     // No action menu: its links lead off the site, and each chart links its SVG and CSV beside it.
-    return { renderer: "svg", actions: false, config: theme(), tooltip: { theme: dark() ? "dark" : "light" } };
+    return { renderer: "svg", actions: false, tooltip: { theme: dark() ? "dark" : "light" } };
   }
 
   function fail(container, message) {
@@ -50,10 +71,10 @@
     if (!view) {
       return values;
     }
-    ((container.vegaSpec || {}).params || []).forEach(function (param) {
-      if (param.bind && param.bind.input) {
+    ((container.vegaSpec || {}).signals || []).forEach(function (signal) {
+      if (signal.bind && signal.bind.input) {
         try {
-          values[param.name] = view.signal(param.name);
+          values[signal.name] = view.signal(signal.name);
         } catch (error) {
           /* not a signal of this view */
         }
@@ -65,7 +86,7 @@
   function draw(container, spec, restore) {
     container.dataset.embedded = "pending";
     container.dataset.scheme = dark() ? "dark" : "light";
-    return window.vegaEmbed(container, spec, options())
+    return window.vegaEmbed(container, themed(spec), options())
       .then(function (result) {
         container.vegaView = result.view;
         container.vegaSpec = spec;

@@ -2,7 +2,7 @@
 
 * ``tables``: read result files defensively into tidy frames (absent stage -> empty input);
 * ``figures``: one Altair chart per figure, grouped in families (one workflow rule each),
-  written as a Vega-Lite JSON spec for the site and a static SVG for print;
+  compiled to a Vega spec (a script) for the site, with a static SVG for print and its CSV;
 * ``pages``: the numbers the prose quotes, and the Jinja2 templates rendered into Markdown;
 * ``site``: the vendored Vega bundle, the rule graph, and ``mkdocs build --strict``.
 

@@ -27,11 +27,15 @@ BUNDLE = "javascripts/vendor/vega-bundle.js"
 
 
 def vega_bundle() -> str:
-    """Vega, Vega-Lite (the version Altair writes) and Vega-Embed as one script, no imports."""
-    import altair as alt
+    """Vega, Vega-Embed and the Vega-Lite it imports (the version Altair writes) as one script.
+
+    The figures arrive compiled to Vega; Vega-Lite rides along because Vega-Embed imports it.
+    """
     import vl_convert
 
-    version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+    from kryptonite_n.report.figures import vega_lite_version
+
+    version = vega_lite_version()
     header = (f"/* Vega {vl_convert.get_vega_version()}, Vega-Lite {version}, Vega-Embed "
               f"{vl_convert.get_vega_embed_version()}: bundled by vl-convert-python (BSD-3-Clause). */\n")
     return header + vl_convert.javascript_bundle(vl_version=version)
