@@ -7,7 +7,7 @@ function that draws each lives in the module of its page (``data``, ``models``, 
 the table it draws and a sentence describing it. Each figure ships three files: its spec as a
 script (``figures/<name>.js``, which the site's embed.js draws, also from file://), a static SVG
 for print, and the CSV of the rows it draws. The spec is Altair's Vega-Lite compiled to Vega
-here, once, so that no page spends its first tenth of a second compiling it in the browser.
+here, once, instead of in the browser on every page load.
 """
 
 from __future__ import annotations
