@@ -223,12 +223,19 @@ def _check_labels(path: Path, y: np.ndarray, rows: int, x_path: Path) -> np.ndar
     return y.astype(np.int64)
 
 
+def read_labelled(files: Mapping[str, Path | str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The labelled set's features and labels (``files['X']``, ``files['y']``), validated;
+    nothing else is opened. Raise DataError naming the bad file."""
+    x_path, y_path = Path(files["X"]), Path(files["y"])
+    X = _check_features(x_path, _load_npy(x_path), n)
+    return X, _check_labels(y_path, _load_npy(y_path), X.shape[0], x_path)
+
+
 def read_dataset(files: Mapping[str, Path | str], n: int) -> Dataset:
     """Read and validate exactly the files named (``X``, ``y``, ``hidden_X``; ``hidden_y`` and
     ``truth`` when given); raise DataError naming the bad file."""
     files = {key: Path(path) for key, path in files.items() if key in DATASET_KEYS}
-    X = _check_features(files["X"], _load_npy(files["X"]), n)
-    y = _check_labels(files["y"], _load_npy(files["y"]), X.shape[0], files["X"])
+    X, y = read_labelled(files, n)
     hidden_X = _check_features(files["hidden_X"], _load_npy(files["hidden_X"]), n)
     hidden_y = None
     if "hidden_y" in files:

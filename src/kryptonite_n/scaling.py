@@ -42,7 +42,7 @@ from kryptonite_n.carbon import phase
 from kryptonite_n.config import model_settings
 from kryptonite_n.data import GeneratorSettings, Split, draw_rows, generate, target_accuracy
 from kryptonite_n.io import DataError, write_csv
-from kryptonite_n.models import MODELS, FitTask, accuracy, model_module, spec
+from kryptonite_n.models import MODELS, FitTask, accuracy, model_module, model_rank, spec
 
 log = logging.getLogger(__name__)
 
@@ -410,9 +410,8 @@ def collect_scaling(tables: Sequence[Path | str], out: Path | str, config: Mappi
     parts.append(unfitted_rows(config))
     frames = [p for p in parts if not p.empty]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
-    order = {m: i for i, m in enumerate(MODELS)}
-    table = table.sort_values(["model", "n", "rows_factor", "repeat"],
-                              key=lambda c: c.map(order) if c.name == "model" else c).reset_index(drop=True)
+    table = table.sort_values(["model", "n", "rows_factor", "repeat"], ignore_index=True,
+                              key=lambda c: c.map(model_rank) if c.name == "model" else c)
     write_csv(out, table[list(COLUMNS)])
     return table
 
@@ -442,6 +441,11 @@ def factor_label(factor: float) -> str:
     inverse = 1 / factor
     return f"×1/{inverse:g}" if abs(inverse - round(inverse)) < 1e-9 else f"×{factor:g}"
 
+
+def reference_factor(table: pd.DataFrame) -> float:
+    """The rows multiple the page's per-n comparisons use: the published size (×1) when the grid
+    has it, else its largest."""
+    return 1.0 if (table["rows_factor"] == 1.0).any() else float(table["rows_factor"].max())
 
 
 def binary_entropy(p: float) -> float:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.carbon import phase
-from kryptonite_n.data import _check_features, _check_labels, _load_npy, load_split
+from kryptonite_n.data import load_split, read_labelled
 from kryptonite_n.io import DataError, read_json, write_csv, write_json
 from kryptonite_n.models import specs
 
@@ -48,6 +48,12 @@ TUNABLE = {s.tunes: s.name for s in specs() if s.tunes}
 #: Finished trial states: they count towards ``trials``; a failed one (a killed run) does not.
 FINISHED = ("COMPLETE", "PRUNED")
 TRIAL_COLUMNS = ["trial", "number", "state", "validation_acc", "epochs", "max_epochs", "seconds"]
+#: The search space's settings drawn from a range (low, high) and from a list of choices, in the
+#: order a trial suggests them (the order the sampler's random stream is drawn in).
+RANGED = ("hidden_units", "lr", "weight_decay", "dropout")
+CHOSEN = ("layers", "activation", "optimizer", "batch_size")
+#: Mixed into a trial's seeds (its sampler's and its network's) so they differ from other stages'.
+TRIAL_SEED_TAG = 17
 
 
 def tuned_name(model: str) -> str:
@@ -70,7 +76,7 @@ def check_settings(config: Mapping[str, Any]) -> None:
     if tuning["split_repeat"] >= config["repeats"]:
         raise DataError(f"invalid config at 'tuning.split_repeat': {tuning['split_repeat']} is not below "
                         f"repeats ({config['repeats']})")
-    for key in ("hidden_units", "lr", "dropout", "weight_decay"):
+    for key in RANGED:
         bounds = tuning["space"][key]
         if bounds["low"] > bounds["high"]:
             raise DataError(f"invalid config at 'tuning.space.{key}': "
@@ -118,14 +124,12 @@ def labelled_rows(data_files: Mapping[str, Path | str], n: int,
 
     ``data_files`` holds the labelled set's ``X`` and ``y`` files; nothing else is opened.
     """
-    files = {key: Path(data_files[key]) for key in ("X", "y")}
-    X = _check_features(files["X"], _load_npy(files["X"]), n)
-    y = _check_labels(files["y"], _load_npy(files["y"]), X.shape[0], files["X"])
+    X, y = read_labelled(data_files, n)
     split = load_split(split_file)
     if len(split.train) == 0 or len(split.validation) == 0:
         raise DataError(f"{split_file}: a search needs training and validation rows")
     if max(split.train.max(), split.validation.max()) >= len(y):
-        raise DataError(f"{split_file}: row indices beyond the {len(y)} rows of {files['y']}")
+        raise DataError(f"{split_file}: row indices beyond the {len(y)} rows of {data_files['y']}")
     return {"X_train": X[split.train], "y_train": y[split.train],
             "X_validation": X[split.validation], "y_validation": y[split.validation]}
 
@@ -151,7 +155,7 @@ def study_name(model: str, n: int, search: Mapping[str, Any], seed: int,
 def suggest(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
     """One trial's settings from the configured space (keys as in the schema's tuning.space)."""
     settings: dict[str, Any] = {}
-    for key in ("hidden_units", "lr", "weight_decay", "dropout"):
+    for key in RANGED:
         bounds = space[key]
         low, high = bounds["low"], bounds["high"]
         if low == high:
@@ -160,7 +164,7 @@ def suggest(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
             settings[key] = trial.suggest_int(key, int(low), int(high), log=True)
         else:
             settings[key] = trial.suggest_float(key, float(low), float(high), log=bool(bounds.get("log")))
-    for key in ("layers", "activation", "optimizer", "batch_size"):
+    for key in CHOSEN:
         choices = list(space[key])
         settings[key] = choices[0] if len(choices) == 1 else trial.suggest_categorical(key, choices)
     settings["momentum"] = float(space["momentum"])
@@ -171,7 +175,7 @@ def _sampler(search: Mapping[str, Any], seed: int, n: int, index: int):
     import optuna
 
     return optuna.samplers.TPESampler(
-        seed=int(np.random.SeedSequence([seed, n, index, 17]).generate_state(1)[0]),
+        seed=int(np.random.SeedSequence([seed, n, index, TRIAL_SEED_TAG]).generate_state(1)[0]),
         n_startup_trials=int(search["sampler"]["startup_trials"]),
     )
 
@@ -249,7 +253,7 @@ def run_trial(study, rows: Mapping[str, np.ndarray], search: Mapping[str, Any], 
 
     started = time.perf_counter()
     predictor = train_stack([(rows["X_train"], rows["y_train"], rows["X_validation"], rows["y_validation"])],
-                            settings, [[seed, n, index, 17]], on_epoch=on_epoch,
+                            settings, [[seed, n, index, TRIAL_SEED_TAG]], on_epoch=on_epoch,
                             label=f"trial {index} n={n}")[0]
     seconds = time.perf_counter() - started
     epochs = pruned_at[0] if pruned_at else predictor.summary["epochs_trained"]
@@ -361,10 +365,10 @@ def best_settings(table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str,
     best = complete.sort_values(["validation_acc", "trial"], ascending=[False, True]).iloc[0]
     space = settings["space"]
     chosen: dict[str, Any] = {}
-    for key in ("hidden_units", "lr", "weight_decay", "dropout"):
+    for key in RANGED:
         column = f"param_{key}"
         chosen[key] = best[column] if column in best and not pd.isna(best[column]) else space[key]["low"]
-    for key in ("layers", "activation", "optimizer", "batch_size"):
+    for key in CHOSEN:
         column = f"param_{key}"
         chosen[key] = best[column] if column in best and not pd.isna(best[column]) else space[key][0]
     chosen |= {"momentum": float(space["momentum"]), "max_epochs": int(settings["max_epochs"]),

@@ -35,7 +35,7 @@ from kryptonite_n.report.figures import (
     carbon_quantity,
 )
 from kryptonite_n.report.scaling_page import scaling_context
-from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS
+from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, model_label
 from kryptonite_n.report.tuning_page import tuning_context
 
 #: Models whose informative set comes from the noise shapes (the feature-selection oracle),
@@ -200,7 +200,7 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     sparsity = sparsity_context(inputs.get("coefficients", []))
     penalties = penalty_groups(sparsity, config, _truth_sets(inputs.get("truth", [])))
     mock = fitted[fitted["model"].isin(CLAIM_BASELINES)]
-    models = [{"model": m, "label": MODEL_LABELS.get(m, m), "description": describe(m, config),
+    models = [{"model": m, "label": model_label(m), "description": describe(m, config),
                "dimensions": sorted(fitted.loc[fitted["model"] == m, "n"].astype(int).tolist()),
                "assisted": m in ORACLE_ASSISTED}
               for m in dict.fromkeys(fitted["model"])]
@@ -219,7 +219,7 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         "passing_pairs": int(fitted["passes"].fillna(False).astype(bool).sum()),
         "learned_pairs": int((~fitted["model"].isin(ORACLE_ASSISTED)).sum()),
         "learned_passing_pairs": len(learned_passing),
-        "assisted_labels": [MODEL_LABELS.get(m, m) for m in ORACLE_ASSISTED if m in set(fitted["model"])],
+        "assisted_labels": [model_label(m) for m in ORACLE_ASSISTED if m in set(fitted["model"])],
         "best": best,
         "reach_n": [r["n"] for r in best if r["reaches"] is True],
         "below_n": [r["n"] for r in best if r["reaches"] is False],
@@ -269,7 +269,7 @@ def secret_support(paths: Sequence[str]) -> list[dict]:
         gf2 = at_n[at_n["model"].isin(LEARNED_RULES)]
         if gf2.empty:
             continue
-        label = MODEL_LABELS.get(str(gf2["model"].iloc[0]), str(gf2["model"].iloc[0]))
+        label = model_label(str(gf2["model"].iloc[0]))
         flags = gf2["equals_truth"].astype(str).str.lower()
         if flags.isin(["true", "false"]).all():
             rows.append({"label": label, "n": int(n), "rows": len(gf2),
@@ -296,7 +296,7 @@ def validation_gap(summary_paths: Sequence[str]) -> list[dict]:
         return []
     summary = tables.read_tables(summary_paths, ["model", "n", "test_acc_mean", "validation_acc_mean"])
     summary = summary[pd.to_numeric(summary["test_acc_mean"], errors="coerce").notna()]
-    rows = [{"model": str(r.model), "label": MODEL_LABELS.get(str(r.model), str(r.model)), "n": int(r.n),
+    rows = [{"model": str(r.model), "label": model_label(str(r.model)), "n": int(r.n),
              "validation": float(r.validation_acc_mean), "test": float(r.test_acc_mean),
              "gap": float(r.validation_acc_mean) - float(r.test_acc_mean)} for r in summary.itertuples()]
     return sorted(rows, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
@@ -354,7 +354,7 @@ def support_context(paths: Sequence[str]) -> list[dict]:
     for (model, n), group in support.groupby(["model", "n"], sort=False):
         flags = group["equals_truth"].astype(str).str.lower()
         known = flags.isin(["true", "false"])
-        rows.append({"model": model, "label": MODEL_LABELS.get(model, model), "n": int(n), "rows": len(group),
+        rows.append({"model": model, "label": model_label(model), "n": int(n), "rows": len(group),
                      "equal": int((flags == "true").sum()), "known": int(known.sum()),
                      "features": sorted({tuple(tables.parse_features(v)) for v in group["features"]})})
     return sorted(rows, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
@@ -378,7 +378,7 @@ def worst_case_table(data: pd.DataFrame) -> list[dict]:
     at_max = data[data["eps"] == eps_max]
     worst = []
     for (model, n), group in at_max.groupby(["model", "n"], sort=False):
-        entry = {"model": model, "label": MODEL_LABELS.get(model, model), "n": int(n),
+        entry = {"model": model, "label": model_label(model), "n": int(n),
                  "clean": float(data[(data["model"] == model) & (data["n"] == n)]["clean_acc"].mean())}
         for scope in ("all", "informative", "irrelevant"):
             part = group[group["scope"] == scope]
@@ -429,7 +429,7 @@ def robustness_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
             "ignoring_irrelevant": [f"{r['label']} (n = {r['n']})" for r in ignoring],
             "not_ignoring_irrelevant": [f"{r['label']} (n = {r['n']})" for r in worst
                                         if "irrelevant" in r and r not in ignoring],
-            "exact_labels": [MODEL_LABELS.get(m, m) for m in exact_models],
+            "exact_labels": [model_label(m) for m in exact_models],
             "network": network_rows, "most_saturated": most_saturated,
             "network_produced": bool(inputs.get("network")),
             "activation_produced": bool(inputs.get("activation_robustness")),
@@ -562,7 +562,7 @@ def environment(templates_dir: Path | str) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters.update(acc=fmt_acc, pct=fmt_pct, num=fmt_num, seconds=fmt_seconds,
-                       label=lambda m: MODEL_LABELS.get(m, m))
+                       label=model_label)
     return env
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from kryptonite_n.models import specs
-from kryptonite_n.report.tables import MODEL_LABELS
+from kryptonite_n.report.tables import model_label
 from kryptonite_n.scaling import (
     binary_entropy,
     cell_summary,
@@ -17,6 +17,7 @@ from kryptonite_n.scaling import (
     factor_label,
     parity_rows_floor,
     read_scaling,
+    reference_factor,
     rows_needed,
 )
 
@@ -40,7 +41,7 @@ def break_points(cells: pd.DataFrame, factor: float) -> list[dict]:
             reached = reached[reached["n"] < first_below["n"]]
         unfitted = group[group["repeats"] == 0]
         out.append({
-            "model": model, "label": MODEL_LABELS.get(model, model),
+            "model": model, "label": model_label(model),
             "last_reached": _records(reached.tail(1))[0] if len(reached) else None,
             "first_below": _records(first_below.to_frame().T)[0] if first_below is not None else None,
             "first_unfitted": int(unfitted["n"].iloc[0]) if len(unfitted) else None,
@@ -57,7 +58,7 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
     table = read_scaling(paths)
     cells = cell_summary(table)
     fitted = table[table["test_acc"].notna()]
-    factor = 1.0 if (cells["rows_factor"] == 1.0).any() else float(cells["rows_factor"].max())
+    factor = reference_factor(cells)
     needed = rows_needed(table)
     floors = []
     for n, p in sorted({(int(n), float(1 - b)) for n, b in zip(table["n"], table["bayes_acc"], strict=True)}):
@@ -69,10 +70,10 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
     gf2_notes = table[table["model"].isin(learned_rules) & table["note"].notna()]
     slopes = pd.concat([cost_slopes(table, "fit_seconds", factor), cost_slopes(table, "peak_rss_mb", factor)],
                        ignore_index=True)
-    slopes["label"] = slopes["model"].map(lambda m: MODEL_LABELS.get(m, m)) if len(slopes) else []
+    slopes["label"] = slopes["model"].map(model_label) if len(slopes) else []
     basis = table[table["basis_size"].notna()].drop_duplicates(["model", "n"]).sort_values("n")
     basis_fitted = set(zip(fitted["model"], fitted["n"], strict=True))
-    basis_rows = [{"model": r.model, "label": MODEL_LABELS.get(r.model, r.model), "n": int(r.n),
+    basis_rows = [{"model": r.model, "label": model_label(r.model), "n": int(r.n),
                    "basis_size": int(r.basis_size), "fitted": (r.model, r.n) in basis_fitted,
                    "note": None if pd.isna(r.note) else str(r.note)}
                   for r in basis.itertuples()]
@@ -86,7 +87,7 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
         "factors": [factor_label(f) for f in sorted({float(f) for f in table["rows_factor"]})],
         "repeats": int(table["repeat"].max()) + 1 if len(table) else 0,
         "test_rows": int(table["test_rows"].max()),
-        "models": [{"model": m, "label": MODEL_LABELS.get(m, m), "fitted_cells": per_model_cells[m],
+        "models": [{"model": m, "label": model_label(m), "fitted_cells": per_model_cells[m],
                     "noted_cells": int(((table["model"] == m) & table["test_acc"].isna()).sum())}
                    for m in models],
         "fitted_cells": len(fitted),
@@ -96,7 +97,7 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
         "factor": factor,
         "factor_label": factor_label(factor),
         "breaks": break_points(cells, factor),
-        "needed": _records(needed.assign(label=needed["model"].map(lambda m: MODEL_LABELS.get(m, m))))
+        "needed": _records(needed.assign(label=needed["model"].map(model_label)))
         if len(needed) else [],
         "floors": floors,
         "gf2": _records(gf2),
@@ -109,7 +110,7 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
                                for s in specs() if s.basis_size), None),
         "total_fit_seconds": float(fitted["fit_seconds"].sum()),
         # Settings this stage changes from the study's, so the page says which models differ.
-        "overrides": [{"label": MODEL_LABELS.get(m, m),
+        "overrides": [{"label": model_label(m),
                        "settings": ", ".join(f"{k} = {v}" for k, v in sorted(section["settings"].items()))}
                       for m, section in config.get("scaling", {}).get("models", {}).items()
                       if m in models and section.get("settings")],

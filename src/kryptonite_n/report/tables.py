@@ -25,6 +25,11 @@ MODEL_LABELS = {spec.name: spec.label for spec in specs()}
 MODEL_DESCRIPTIONS = {spec.name: spec.description for spec in specs()}
 
 
+def model_label(model: str) -> str:
+    """How the report names ``model`` (its own name when it has no label)."""
+    return MODEL_LABELS.get(model, model)
+
+
 def read_table(path: Path | str, required: Sequence[str] = (), sep: str = ",") -> pd.DataFrame:
     """Read one CSV (or TSV); raise DataError if it is missing, unreadable or lacks a column."""
     path = Path(path)
@@ -94,7 +99,7 @@ SUMMARY_COLUMNS = ("model", "n", "repeats", "test_acc_mean", "test_acc_std", "ta
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
     table = table.copy()
     table["n"] = table["n"].astype(int)
-    table["label"] = table["model"].map(lambda m: MODEL_LABELS.get(m, m))
+    table["label"] = table["model"].map(model_label)
     table["_rank"] = table["model"].map(model_rank)
     table = table.sort_values(["_rank", "n"], kind="stable").drop(columns="_rank").reset_index(drop=True)
     return table[HEADLINE_COLUMNS]

@@ -8,18 +8,17 @@ repeats: they describe the spread over splits and initialisations, not a populat
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from kryptonite_n import stats
 from kryptonite_n.config import model_settings
 from kryptonite_n.report import tables
-from kryptonite_n.report.tables import MODEL_LABELS
+from kryptonite_n.report.tables import model_label
 from kryptonite_n.tuning import best_settings, pruning_saving, tuned_name
 
 TRIAL_COLUMNS = ("trial", "state", "validation_acc", "epochs", "max_epochs")
@@ -50,14 +49,15 @@ def read_trials(paths: Sequence[str | Path]) -> pd.DataFrame:
 
 
 def mean_interval(values: Sequence[float]) -> dict[str, float | None]:
-    """Mean and its 95 % Student t interval (None with fewer than two values)."""
+    """Mean and its 95 % Student t interval (None with fewer than two values), not clipped to
+    [0, 1] as ``stats.mean_interval`` is: the page also gives intervals of differences."""
     values = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
     if len(values) == 0:
         return {"mean": None, "low": None, "high": None, "half": None, "count": 0}
     mean = float(values.mean())
     if len(values) < 2:
         return {"mean": mean, "low": None, "high": None, "half": None, "count": 1}
-    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
+    half = stats.half_width(values)
     return {"mean": mean, "low": mean - half, "high": mean + half, "half": half, "count": len(values)}
 
 
@@ -106,8 +106,8 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         # Chance: the majority-class rule on the same test rows, per repeat.
         over_chance = mean_interval(tuned_rows["test_acc"] - tuned_rows["majority_acc"])
         rows.append({
-            "model": model, "model_label": MODEL_LABELS.get(model, model), "tuned": tuned,
-            "label": MODEL_LABELS.get(tuned, tuned), "n": n,
+            "model": model, "model_label": model_label(model), "tuned": tuned,
+            "label": model_label(tuned), "n": n,
             "trials": len(group), "complete": len(complete), "pruned": saving["pruned"],
             "best_validation": float(complete["validation_acc"].max()) if len(complete) else None,
             "best_trial": best["trial"] if best else None,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.report import tables
-from kryptonite_n.report.tables import MODEL_LABELS
+from kryptonite_n.report.tables import model_label
 
 Inputs = Mapping[str, Sequence[str | Path]]
 
@@ -36,12 +36,8 @@ class Drawing:
     description: str
 
 
-def label(model: str) -> str:
-    return MODEL_LABELS.get(model, model)
-
-
 def model_order(models: Sequence[str]) -> list[str]:
-    return [label(m) for m in sorted(set(models), key=tables.model_rank)]
+    return [model_label(m) for m in sorted(set(models), key=tables.model_rank)]
 
 
 def list_n(values: Iterable) -> str:

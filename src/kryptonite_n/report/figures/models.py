@@ -20,7 +20,6 @@ from kryptonite_n.report.figures._shared import (
     count,
     empty,
     informative,
-    label,
     legend_toggle,
     list_n,
     model_order,
@@ -186,7 +185,7 @@ def support_grid(support: pd.DataFrame, features: Mapping[int, pd.DataFrame]) ->
         sets = [set(tables.parse_features(value)) for value in group["features"]]
         size = len(features[int(n)]) if int(n) in features else 1 + max(
             (max(s) for s in sets if s), default=0)
-        rows += [{"n": int(n), "who": label(model), "feature": j, "kind": "model",
+        rows += [{"n": int(n), "who": tables.model_label(model), "feature": j, "kind": "model",
                   "share": sum(j in s for s in sets) / len(sets)} for j in range(size)]
     return pd.DataFrame(rows, columns=["n", "who", "feature", "share", "kind"])
 

@@ -22,7 +22,6 @@ from kryptonite_n.report.figures._shared import (
     choice_param,
     count,
     empty,
-    label,
     legend_toggle,
     list_n,
     n_param,
@@ -100,7 +99,7 @@ def draw_attacks(inputs: Inputs) -> Drawing:
     if data.empty:
         return empty("No attack rows")
     data = data.iloc[data["model"].map(tables.model_rank).argsort(kind="stable")]
-    data["series"] = data["model"].map(label)
+    data["series"] = data["model"].map(tables.model_label)
     chart, long = _attack_curves(data, "model", "Accuracy under attack as the budget ε grows")
     return Drawing(chart, long, _attack_description(data, "model"))
 
@@ -162,7 +161,7 @@ def _panel_names(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
         return pd.Series("", index=frame.index)
     parts = frame[list(columns)].astype("string").fillna("")
     if "model" in parts:
-        parts["model"] = parts["model"].map(lambda m: label(m) if m else m)
+        parts["model"] = parts["model"].map(lambda m: tables.model_label(m) if m else m)
 
     def name(values: tuple) -> str:
         # "none" marks a column that does not apply to the row (a rule has no activation)

@@ -6,24 +6,17 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty
-from kryptonite_n.report.tables import MODEL_LABELS
+from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty, model_order
+from kryptonite_n.report.tables import model_label
 from kryptonite_n.scaling import (
     cell_summary,
     cost_slopes,
     factor_label,
     parity_rows_floor,
     read_scaling,
+    reference_factor,
     rows_needed,
 )
-
-
-def _label(model: str) -> str:
-    return MODEL_LABELS.get(model, model)
-
-
-def _models(table: pd.DataFrame) -> list[str]:
-    return [_label(m) for m in dict.fromkeys(table["model"])]
 
 
 def draw_scaling_accuracy(inputs: Inputs) -> Drawing:
@@ -32,7 +25,7 @@ def draw_scaling_accuracy(inputs: Inputs) -> Drawing:
     if table.empty:
         return empty("No scaling rows")
     cells = cell_summary(table)
-    cells["label"] = cells["model"].map(_label)
+    cells["label"] = cells["model"].map(model_label)
     cells["rows"] = cells["rows_factor"].map(factor_label)
     cells["mark"] = np.where(cells["reached"].eq(True), "✓", np.where(cells["repeats"] == 0, "—", ""))
     cells["status"] = np.where(cells["repeats"] == 0, cells["note"].fillna("not fitted"),
@@ -56,7 +49,7 @@ def draw_scaling_accuracy(inputs: Inputs) -> Drawing:
     )
     text = base.mark_text(fontSize=11, color="white").encode(text="mark:N")
     chart = alt.layer(heat, text, data=cells).properties(width=200, height=150).facet(
-        facet=alt.Facet("label:N", title=None, sort=_models(table)), columns=3).properties(
+        facet=alt.Facet("label:N", title=None, sort=model_order(table["model"])), columns=3).properties(
         title="Mean test accuracy relative to the Bayes limit (✓: mean reaches the target, "
               "or 99 % of Bayes where n has none; —: beyond the model's limits)")
     fitted = cells[cells["repeats"] > 0]
@@ -82,7 +75,7 @@ def draw_scaling_rows(inputs: Inputs) -> Drawing:
     needed = rows_needed(table)
     if needed.empty:
         return empty("No fitted scaling cells")
-    needed["label"] = needed["model"].map(_label)
+    needed["label"] = needed["model"].map(model_label)
     # Censored points sit at the grid's edge: reached at the smallest rows tried (at most that
     # many needed) or never reached (more than the largest tried).
     needed["shown"] = needed["rows_needed"].fillna(needed["largest_tried"])
@@ -98,10 +91,10 @@ def draw_scaling_rows(inputs: Inputs) -> Drawing:
     lines = alt.Chart(plotted).mark_line(opacity=0.5).encode(
         x=alt.X("n:Q", scale=alt.Scale(type="log"), title="n (features)"),
         y=alt.Y("shown:Q", scale=scale_y, title="training rows"),
-        color=alt.Color("label:N", title="model", sort=_models(table)),
+        color=alt.Color("label:N", title="model", sort=model_order(table["model"])),
     )
     points = alt.Chart(plotted).mark_point(size=80, filled=True).encode(
-        x="n:Q", y="shown:Q", color=alt.Color("label:N", sort=_models(table)),
+        x="n:Q", y="shown:Q", color=alt.Color("label:N", sort=model_order(table["model"])),
         shape=alt.Shape("kind:N", title="rows needed",
                         scale=alt.Scale(domain=["reached", "≤ (smallest tried)", "> (never reached)"],
                                         range=["circle", "triangle-down", "triangle-up"])),
@@ -128,17 +121,17 @@ def draw_scaling_cost(inputs: Inputs) -> Drawing:
     fitted = table[table["test_acc"].notna()]
     if fitted.empty:
         return empty("No fitted scaling cells")
-    factor = 1.0 if (fitted["rows_factor"] == 1.0).any() else float(fitted["rows_factor"].max())
+    factor = reference_factor(fitted)
     panels, frames, slope_text = [], [], []
     for measure, title in (("fit_seconds", "fit seconds"),
                            ("peak_rss_mb", "peak memory above the process (MB)")):
         data = fitted[(fitted["rows_factor"] == factor) & (fitted[measure] > 0)]
         means = data.groupby(["model", "n"], sort=False)[measure].mean().reset_index()
         slopes = cost_slopes(table, measure, factor).set_index("model")["slope"]
-        means["label"] = [f"{_label(m)} (slope {slopes[m]:.2f})" if m in slopes
-                          else f"{_label(m)} (too few n)" for m in means["model"]]
+        means["label"] = [f"{model_label(m)} (slope {slopes[m]:.2f})" if m in slopes
+                          else f"{model_label(m)} (too few n)" for m in means["model"]]
         frames.append(means.assign(measure=measure).rename(columns={measure: "value"}))
-        slope_text += [f"{_label(m)} {title} slope {v:.2f}" for m, v in slopes.items()]
+        slope_text += [f"{model_label(m)} {title} slope {v:.2f}" for m, v in slopes.items()]
         shown = means.round(5)
         panels.append(alt.Chart(shown[shown[measure] > 0]).mark_line(point=True).encode(
             x=alt.X("n:Q", scale=alt.Scale(type="log"), title="n (features)"),
@@ -162,7 +155,7 @@ def draw_scaling_basis(inputs: Inputs) -> Drawing:
     fitted = table[table["test_acc"].notna()].groupby(["model", "n"]).size()
     basis = basis.assign(fitted=[("fitted" if (m, n) in fitted.index else "not fitted")
                                  for m, n in zip(basis["model"], basis["n"], strict=True)],
-                         label=basis["model"].map(_label))[["label", "n", "basis_size", "fitted"]]
+                         label=basis["model"].map(model_label))[["label", "n", "basis_size", "fitted"]]
     # Points, not bars: a bar starts at 0, which a log axis cannot hold (Vega warns).
     chart = alt.Chart(basis).mark_point(filled=True, size=160).encode(
         x=alt.X("n:O", title="n (features)"),

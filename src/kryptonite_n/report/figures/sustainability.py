@@ -13,7 +13,6 @@ from kryptonite_n.report.figures._shared import (
     Inputs,
     count,
     empty,
-    label,
     legend_toggle,
     list_n,
     round_frame,
@@ -33,7 +32,7 @@ def carbon_quantity(carbon: pd.DataFrame) -> tuple[str, str]:
 def _carbon_table(inputs: Inputs) -> pd.DataFrame:
     carbon = tables.read_tables(inputs["carbon"], CARBON_COLUMNS)
     carbon["model"] = carbon["model"].fillna("").astype(str)
-    carbon["label"] = [label(m) if m else "(no model)" for m in carbon["model"]]
+    carbon["label"] = [tables.model_label(m) if m else "(no model)" for m in carbon["model"]]
     for column in ("duration_s", "energy_kwh", "emissions_kg"):
         carbon[column] = pd.to_numeric(carbon[column], errors="coerce")
     return carbon

@@ -8,14 +8,14 @@ import pandas as pd
 
 from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty, n_param
-from kryptonite_n.report.tables import MODEL_LABELS
+from kryptonite_n.report.tables import model_label
 from kryptonite_n.report.tuning_page import IMPORTANCE_COLUMNS, TRIAL_COLUMNS, read_trials
 
 
 def draw_history(inputs: Inputs) -> Drawing:
     """Best-so-far validation accuracy against trial number, one line per n."""
     data = read_trials(inputs["trials"])
-    data["label"] = data["model"].map(lambda m: MODEL_LABELS.get(m, m))
+    data["label"] = data["model"].map(model_label)
     base = alt.Chart(data).encode(
         x=alt.X("trial:Q", title="trial (in the order they started)", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("n:N", title="n"))
