@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: install system-deps report quick-report test lint clean test-cluster config-docs
+.PHONY: install system-deps report quick-report test lint clean test-cluster config-docs mutants
 
 $(INSTALLED): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,23 @@ test: install system-deps lint
 # installs slurm-wlm and munge), through profiles/slurm; its numbers must equal a local run's.
 test-cluster: install
 	bash .ci/test-cluster.sh
+
+# Mutation testing, not part of `make test` (tens of minutes): mutmut, pinned with the packages it
+# adds, mutates the modules [tool.mutmut] in pyproject.toml names and runs their unit tests on
+# each mutant; docs/testing.md has the score and the survivors judged equivalent. MUTANT_CHILDREN
+# bounds the parallel test runs; `mutants/` is mutmut's working copy (`mutmut browse` reads it).
+MUTMUT_PINS := mutmut==3.8.1 libcst==1.9.0 textual==8.2.8 setproctitle==1.3.8 coverage==7.17.5 \
+	linkify-it-py==2.2.0 mdit-py-plugins==0.7.0
+MUTANT_CHILDREN ?= 2
+mutants: install
+	$(BIN)/python -m pip install --quiet $(MUTMUT_PINS)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(MUTANT_CHILDREN)
+	$(BIN)/mutmut results
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	dead = s['killed'] + s['timeout']; print(f\"mutation score {dead}/{s['total'] - s['skipped']} = \
+	{100 * dead / (s['total'] - s['skipped']):.1f} % ({s})\")"
 
 # config/README.md lists every configuration key; it is made from the schema (a test checks it).
 config-docs: install

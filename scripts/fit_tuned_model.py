@@ -1,4 +1,5 @@
-"""Refit a search's best settings on every repeat of one n, as the model <model>_tuned."""
+"""Refit a search's best settings on every repeat of one n, as the model <model>_tuned (or take
+over the searched model's own fit when its settings won)."""
 
 from kryptonite_n.jobs import job_log
 
@@ -18,6 +19,7 @@ with job_log(
         int(snakemake.wildcards.n),
         trials_csv=snakemake.input.trials,
         tuning=snakemake.params.tuning,
+        paper_files=list(snakemake.input.paper),
         data_files=dict(snakemake.input.items()),
         split_files=list(snakemake.input.splits),
         outputs=dict(snakemake.output.items()),

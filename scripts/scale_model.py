@@ -21,4 +21,5 @@ with job_log(
         settings=snakemake.params.settings,
         seed=snakemake.params.seed,
         generator=snakemake.params.generator,
+        study_factor=snakemake.params.study_factor,
     )

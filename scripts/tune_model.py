@@ -1,4 +1,5 @@
-"""Run trials of one (model, n) Optuna study until it has tuning.trials finished ones."""
+"""Run trials of one (model, n) Optuna study, warm-started with the paper's settings, until it
+has tuning.trials finished ones."""
 
 from kryptonite_n.jobs import job_log
 from kryptonite_n.tuning import tuned_name
@@ -18,9 +19,10 @@ with job_log(
         snakemake.wildcards.model,
         int(snakemake.wildcards.n),
         data_files={"X": snakemake.input.X, "y": snakemake.input.y},
-        split_file=snakemake.input.split,
+        split_files=list(snakemake.input.splits),
         journal=snakemake.params.journal,
         settings=snakemake.params.settings,
         seed=snakemake.params.seed,
+        paper=snakemake.params.paper,
         out=snakemake.output.worker,
     )

@@ -134,10 +134,17 @@ def test_pgd_is_at_least_as_strong_as_fgsm_and_bim(table):
     # Sampling noise of a difference of two accuracies on the same points: at most one
     # standard error of a proportion at p = 1/2.
     noise = 0.5 / math.sqrt(SETTINGS.points)
+    largest = max(SETTINGS.eps)
+    chain = ("uniform", "fgsm", "bim", "pgd")  # random noise, one signed step, steps, steps from random starts
     for scope in attacks.SCOPES:
-        pgd = _curve(table, "pgd", scope)
-        for weaker in ("fgsm", "bim"):
-            assert (pgd <= _curve(table, weaker, scope) + noise).all(), (scope, weaker)
+        curves = {attack: _curve(table, attack, scope) for attack in chain}
+        # Each at least as strong as the one before it: an attack that does nothing stays at the
+        # clean accuracy, above the one-step attack, so it fails here and not only PGD's side.
+        for weaker, stronger in itertools.pairwise(chain):
+            assert (curves[stronger] <= curves[weaker] + noise).all(), (scope, weaker, stronger)
+        # And each gradient attack does something: at the largest budget it is well below noise.
+        for attack in chain[1:]:
+            assert curves[attack][largest] < curves["uniform"][largest] - 4 * noise, (scope, attack)
 
 
 def test_gradient_attacks_fool_the_network_where_noise_does_not(table):

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -357,6 +358,18 @@ def test_quick_run_measures_every_compute_job(quick_run):
     measured = table[table["measurement"] != "disabled"]
     assert set(measured["measurement"]) <= MEASURED
     assert (measured["energy_kwh"] > 0).all() and (measured["emissions_kg"] > 0).all()
+    # The search is its own stage; the tuned model's fits are fits.
+    for n in model_dimensions(config, "mlp_tuned"):
+        assert ("tune", "mlp_tuned", n) in stages
+    # Each watt charged once: at no instant do the running rows' charges exceed the machine's.
+    charged = pd.read_csv(results / "carbon.csv")
+    assert charged["started_at"].notna().all() and charged["ended_at"].notna().all()
+    assert charged.loc[charged["energy_kwh"].notna(), "attributed_energy_kwh"].notna().all()
+    from kryptonite_n.carbon_share import power_at_instants
+
+    pieces = power_at_instants(charged)
+    assert (pieces["ram_w"] <= pieces["machine_ram_w"] * (1 + 1e-9)).all()
+    assert (pieces["cpu_w"] <= pieces["tdp_w"] * (1 + 1e-9)).all()
 
 
 def test_the_cpu_model_comes_from_proc_without_a_probe_process(monkeypatch):
@@ -376,3 +389,188 @@ def test_the_cpu_model_comes_from_proc_without_a_probe_process(monkeypatch):
 
     monkeypatch.setattr(subprocess, "Popen", no_process)
     assert cpuinfo.get_cpu_info()["brand_raw"] == names[0]
+
+
+# --------------------------------------------------------------------------- each watt once
+
+
+class StubTracker:
+    """A tracker whose readings are known: each task reports the figures it was given.
+
+    Its hardware is CodeCarbon's own objects (a CPU estimated from a TDP, RAM with a forced
+    power), so the meter reads them exactly as it reads a real tracker's.
+    """
+
+    READING: ClassVar[dict] = {"duration": 2.0, "energy_consumed": 3.0e-5, "cpu_energy": 1.0e-5,
+                               "ram_energy": 2.0e-5, "emissions": 6.0e-6, "country_iso_code": "GBR",
+                               "codecarbon_version": "stub"}
+
+    def __init__(self, country: str):
+        from codecarbon.external.hardware import CPU
+        from codecarbon.external.ram import RAM
+
+        cpu = CPU("", "cpu_load", "Stub CPU 9000 (not in any table)", 65, tracking_mode="process")
+        self._hardware = [cpu, RAM(tracking_mode="process", force_ram_power=30)]
+        self.final_emissions_data = None
+
+    def get_detected_hardware(self) -> dict:
+        return {}
+
+    def start_task(self, name: str) -> None:
+        pass
+
+    def stop_task(self, name: str):
+        return type("TaskData", (), dict(self.READING))()
+
+    def stop(self) -> None:
+        self.final_emissions_data = object()
+
+
+def test_rows_hold_the_trackers_readings_as_given(monkeypatch, tmp_path):
+    """The stub's readings, literally: a factor anywhere between reading and row is caught."""
+    monkeypatch.setattr(carbon, "offline_tracker", StubTracker)
+    with carbon_meter(tmp_path / "job.csv", {"country": "GBR"}, model="mlp", n=9) as meter, \
+            meter.measure("train"):
+        _work(0.05)
+    (row,) = read_carbon(tmp_path / "job.csv").to_dict("records")
+    assert row["measurement"] == "CPU load estimate" and row["cpu_power_source"] == "tdp_cpu_load"
+    assert (row["energy_kwh"], row["cpu_energy_kwh"], row["ram_energy_kwh"], row["emissions_kg"]) == \
+        (3.0e-5, 1.0e-5, 2.0e-5, 6.0e-6)
+    # Mean powers over the reading's 2 s: 1e-5 kWh = 36 J -> 18 W; 2e-5 kWh -> 36 W.
+    assert row["cpu_power_w"] == pytest.approx(18.0) and row["ram_power_w"] == pytest.approx(36.0)
+    assert row["tdp_w"] == 65 and row["cpu_model"] == "Stub CPU 9000 (not in any table)"
+    assert row["tdp_generic"] is True or row["tdp_generic"] == "True"  # not in CodeCarbon's table
+    assert row["machine_ram_power_w"] == 30
+    # Charged alone on the machine: all of its RAM power, and the TDP x its CPU rate.
+    aggregate([tmp_path / "job.csv"], tmp_path / "carbon.csv")
+    (charged,) = pd.read_csv(tmp_path / "carbon.csv").to_dict("records")
+    assert charged["tdp_check"] == "unknown_cpu" and charged["tdp_source"] == "codecarbon"
+    assert charged["tdp_used_w"] == 65
+    # (The times are written to the microsecond, hence the tolerance on a phase of ~0.1 s.)
+    assert charged["attributed_ram_energy_kwh"] == pytest.approx(30 * row["duration_s"] / 3.6e6, rel=1e-4)
+    cpus = row["machine_cpus"]
+    rate = min(row["cpu_time_s"] / row["duration_s"], cpus)
+    assert charged["attributed_cpu_energy_kwh"] == pytest.approx(65 * rate / cpus * row["duration_s"] / 3.6e6,
+                                                                 rel=1e-4)
+    assert charged["ram_share"] == pytest.approx(1.0, rel=1e-4)
+    # Priced at the emissions per kWh as read (6e-6 / 3e-5 = 0.2 kg per kWh).
+    assert charged["attributed_emissions_kg"] == pytest.approx(0.2 * charged["attributed_energy_kwh"])
+
+
+def _row(stage: str, start: float, end: float, *, rss: float, cpu_s: float, **extra) -> dict:
+    iso = [pd.Timestamp(t, unit="s", tz="UTC").isoformat() for t in (start, end)]
+    return {**dict.fromkeys(COLUMNS), "stage": stage, "model": "", "duration_s": end - start,
+            "energy_kwh": 1e-6, "cpu_energy_kwh": 5e-7, "ram_energy_kwh": 5e-7, "emissions_kg": 2e-7,
+            "measurement": "CPU load estimate", "cpu_power_source": "tdp_cpu_load", "tdp_w": 100,
+            "tdp_generic": False, "started_at": iso[0], "ended_at": iso[1], "host": "h", "rss_mb": rss,
+            "cpu_time_s": cpu_s, "machine_cpus": 2, "machine_ram_power_w": 20, **extra}
+
+
+def test_power_is_shared_among_the_rows_running_at_the_same_time():
+    """A: 0-10 s, 300 MB, one CPU busy; B: 5-15 s, 100 MB, both CPUs; C: 12-20 s, 50 MB, half a
+    CPU. A 20 W RAM, a 100 W TDP, 2 logical CPUs. Each row is charged one constant power."""
+    from kryptonite_n.carbon_share import attribute, power_at_instants
+
+    table = attribute(pd.DataFrame([_row("train", 1e9, 1e9 + 10, rss=300, cpu_s=10),
+                                    _row("attack", 1e9 + 5, 1e9 + 15, rss=100, cpu_s=20),
+                                    _row("score", 1e9 + 12, 1e9 + 20, rss=50, cpu_s=4)]))
+    watts = table[["attributed_ram_energy_kwh", "attributed_cpu_energy_kwh"]].mul(3.6e6) \
+        .div(table["duration_s"], axis=0)
+    # RAM: A and B fill 5-10 s by memory (15 W and 5 W); C then fills 12-15 s beside B's 5 W.
+    assert watts["attributed_ram_energy_kwh"].tolist() == pytest.approx([15.0, 5.0, 15.0])
+    # CPU: A's own estimate is 50 W, B's 100 W: 150 W in 5-10 s, cut to the TDP in proportion;
+    # C's own 25 W fits beside B's.
+    assert watts["attributed_cpu_energy_kwh"].tolist() == pytest.approx([100 / 3, 200 / 3, 25.0])
+    assert table["ram_share"].tolist() == pytest.approx([0.75, 0.25, 0.75])
+    assert table["cpu_share"].tolist() == pytest.approx([1 / 3, 2 / 3, 0.25])
+    pieces = power_at_instants(table)
+    assert pieces["seconds"].tolist() == pytest.approx([5.0, 5.0, 2.0, 3.0, 5.0])
+    assert pieces["rows"].tolist() == [1, 2, 1, 2, 1]
+    assert pieces["ram_w"].tolist() == pytest.approx([15.0, 20.0, 5.0, 20.0, 15.0])
+    assert pieces["cpu_w"].tolist() == pytest.approx([100 / 3, 100.0, 200 / 3, 200 / 3 + 25, 25.0])
+    # Rows of another host share nothing with these: alone, each is charged all 20 W.
+    other = attribute(pd.DataFrame([_row("train", 1e9, 1e9 + 10, rss=300, cpu_s=10),
+                                    _row("attack", 1e9 + 5, 1e9 + 15, rss=100, cpu_s=20, host="g")]))
+    assert (other["attributed_ram_energy_kwh"] * 3.6e6).tolist() == pytest.approx([200.0, 200.0])
+
+
+@pytest.mark.parametrize(("tdp_w", "expected"), [
+    (None, [("unknown_cpu", "codecarbon", 8.0), ("below_floor", "codecarbon", 9.0),
+            ("ok", "codecarbon", 65.0), ("", "", None)]),
+    (120, [("unknown_cpu", "carbon.tdp_w", 120.0), ("below_floor", "carbon.tdp_w", 120.0),
+           ("ok", "codecarbon", 65.0), ("", "", None)]),
+])
+def test_an_implausible_tdp_is_flagged_and_replaced_by_the_configured_one(tdp_w, expected):
+    from kryptonite_n.carbon_share import tdp_choice
+
+    table = pd.DataFrame({"cpu_power_source": ["tdp_cpu_load", "tdp_cpu_load", "tdp_constant", "rapl"],
+                          "tdp_w": [8.0, 9.0, 65.0, None], "tdp_generic": [True, False, False, None]})
+    chosen = tdp_choice(table, tdp_w, floor_w=15)
+    got = [(c, s, None if math.isnan(w) else w) for c, s, w in chosen.itertuples(index=False)]
+    assert got == expected
+
+
+def test_bad_tdp_settings_are_refused_by_name(tmp_path):
+    for settings, message in [({"tdp_w": 0}, "carbon.tdp_w must be a number of watts above 0 or null"),
+                              ({"tdp_floor_w": "15"}, "carbon.tdp_floor_w must be a number of watts")]:
+        with pytest.raises(DataError, match=message), carbon_meter(tmp_path / "job.csv", settings):
+            pass
+
+
+def test_the_search_is_its_own_stage(tmp_path):
+    """A tuning worker's trials say ``train``; in carbon.csv they are the ``tune`` stage."""
+    worker = tmp_path / "results" / "carbon" / "tune" / "mlp" / "n9" / "worker0.csv"
+    fit = tmp_path / "results" / "carbon" / "fit" / "mlp_tuned" / "n9.csv"
+    for path in (worker, fit):
+        _job(path, "train", model="mlp_tuned", n=9)
+    aggregate([worker, fit], tmp_path / "carbon.csv")
+    assert pd.read_csv(tmp_path / "carbon.csv")["stage"].tolist() == ["tune", "train"]
+
+
+OVERLAPPING_JOB = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from kryptonite_n.carbon import carbon_meter
+
+    out, before, wait_for, signal = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+    with carbon_meter(out, {"country": "GBR"}, model="mlp", n=9) as meter:
+        started = time.time()
+        while before.name != "-" and not before.exists() and time.time() - started < 60:
+            time.sleep(0.01)
+        with meter.measure("train"):
+            signal.touch()
+            started = time.time()
+            while not wait_for.exists() and time.time() - started < 60:
+                sum(i * i for i in range(20_000))
+            time.sleep(0.2)
+""")
+
+
+def test_two_overlapping_jobs_are_charged_the_machines_ram_once(tmp_path):
+    """Two real jobs whose phases overlap in time: the RAM energy charged is the machine's RAM
+    power over the time either ran, once, whatever CodeCarbon charged each as read."""
+    from kryptonite_n.carbon_share import power_at_instants
+
+    def start(name: str, before: str, wait_for: str) -> subprocess.Popen:
+        files = [tmp_path / f"{name}.csv", tmp_path / before, tmp_path / wait_for, tmp_path / f"{name}.in"]
+        return subprocess.Popen([sys.executable, "-c", OVERLAPPING_JOB, *map(str, files)], cwd=tmp_path)
+
+    # B's phase starts once A's has; A measures until B has started, B until A has ended: the
+    # phases overlap, neither holds the other.
+    first = start("a", "-", "b.in")
+    second = start("b", "a.in", "a.csv")
+    assert first.wait(120) == 0 and second.wait(120) == 0
+    aggregate([tmp_path / "a.csv", tmp_path / "b.csv"], tmp_path / "carbon.csv", country="GBR")
+    table = pd.read_csv(tmp_path / "carbon.csv")
+    times = table[["started_at", "ended_at"]].apply(pd.to_datetime, format="ISO8601")
+    assert times["started_at"][0] < times["started_at"][1] < times["ended_at"][0] < times["ended_at"][1]
+    union = (times["ended_at"][1] - times["started_at"][0]).total_seconds()
+    machine_ram = table["machine_ram_power_w"].iloc[0]
+    assert machine_ram > 0 and table["machine_ram_power_w"].nunique() == 1
+    # While both ran, their RAM power adds up to the machine's, once; never more at any instant.
+    pieces = power_at_instants(table)
+    assert pieces["rows"].tolist() == [1, 2, 1]
+    assert pieces["ram_w"][1] == pytest.approx(machine_ram, rel=1e-9)
+    assert (pieces["ram_w"] <= pieces["machine_ram_w"] * (1 + 1e-9)).all()
+    assert (pieces["cpu_w"] <= pieces["tdp_w"] * (1 + 1e-9)).all()
+    assert table["attributed_ram_energy_kwh"].sum() * 3.6e6 <= machine_ram * union * (1 + 1e-9)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from kryptonite_n.config import model_dimensions, model_settings, prepare_config
+from kryptonite_n.config import model_dimensions, model_settings, prepare_config, settings_origin, skip_reason
 from kryptonite_n.io import DataError
 
 
@@ -34,7 +34,10 @@ def test_command_line_strings_behave_like_file_values():
     ("config", "where"),
     [
         ({"dimensoins": [9]}, "'dimensoins' was unexpected"),
-        ({"dimensions": [10]}, "dimensions.0"),
+        ({"dimensions": [1]}, "dimensions.0"),
+        ({"generator": {"layout": "stripes"}}, "generator.layout"),
+        ({"generator": {"parity_share": 0}}, "generator.parity_share"),
+        ({"models": {"mlp": {"max_n": 0}}}, "models.mlp.max_n"),
         ({"models": {"mlp": {"by_n": {"12": {"learning_rate": 1}}}}}, "models.mlp.by_n.12"),
         ({"models": {"mlp": {"optimizer": "rmsprop"}}}, "models.mlp.optimizer"),
         ({"split": {"train": 0.7}}, "split"),
@@ -47,18 +50,50 @@ def test_invalid_config_names_the_key(config, where):
     assert where in str(caught.value)
 
 
-def test_published_data_may_have_any_n():
+def test_any_n_published_or_generated():
     assert prepare_config({"dimensions": [10], "data_dir": "/data"})["dimensions"] == [10]
+    assert prepare_config({"dimensions": [10, 14, 16]})["dimensions"] == [10, 14, 16]
 
 
-def test_model_settings_fall_back_to_nearest_smaller_n():
+def test_model_settings_fall_back_to_the_nearest_n():
     config = prepare_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     assert model_settings(config, "mlp", 45) == model_settings(config, "mlp", 18)
     assert model_settings(config, "mlp", 18)["optimizer"] == "adam"
     assert model_settings(config, "mlp", 12)["lr"] == 0.1
+    # An n the paper never had: the nearest n's row (ties to the smaller n), said so by the origin.
+    assert model_settings(config, "mlp", 10) == model_settings(config, "mlp", 9)
+    assert model_settings(config, "mlp", 14) == model_settings(config, "mlp", 15)
+    assert model_settings(config, "mlp", 16) == model_settings(config, "mlp", 15)
+    assert [settings_origin(config, "mlp", n) for n in (10, 13, 14, 16, 20, 45)] == [9, 12, 15, 15, 18, 18]
+    assert settings_origin(config, "xor_oracle", 10) is None
+    # Polynomial LR's degrees follow the parity's size: never another n's.
+    assert model_settings(config, "poly_logreg", 15)["min_degree"] == 10
+    at_16 = model_settings(config, "poly_logreg", 16)
+    assert at_16["min_degree"] is None and at_16["max_degree"] is None
+    assert at_16["penalty"] == "l1" and at_16["alpha"] == 0.015
+
+
+def test_shipped_study_keeps_its_models_on_the_first_edition():
+    config = prepare_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     assert model_dimensions(config, "poly_logreg") == [9, 12, 15, 18]
     assert model_dimensions(config, "mlp") == [9, 12, 15, 18, 24]
     assert model_dimensions(config, "mock_baseline") == [9, 12]
+    assert skip_reason(config, "mlp", 30) == "not run: n=30 is above models.mlp.max_n (24)"
+    assert skip_reason(config, "poly_logreg", 24).startswith("not run: monomial count explodes")
+
+
+def test_default_dimensions_follow_the_data():
+    # The later edition's n: every model runs on them (within max_n and its own limits).
+    config = prepare_config({**yaml.safe_load((REPO / "config" / "config.yaml").read_text()),
+                             "dimensions": [10, 14, 16, 20]})
+    for model in ("mlp", "xor_oracle", "fso_logreg", "parity_gf2"):
+        assert model_dimensions(config, model) == [10, 14, 16, 20], model
+    # The schema's default for the tuned MLP too (config.yaml lists its n for the time budget).
+    defaults = prepare_config({"dimensions": [10, 14, 16, 20]})
+    assert model_dimensions(defaults, "mlp_tuned") == [10, 14, 16, 20]
+    # C(20, 9..11) > max_monomials at n = 20, whatever parity size the training rows show.
+    assert model_dimensions(config, "poly_logreg") == [10, 14, 16]
+    assert model_dimensions(config, "mock_baseline") == [10]
 
 
 def test_shipped_configs_are_valid():

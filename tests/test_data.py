@@ -19,7 +19,14 @@ from kryptonite_n.data import (
     read_published,
     write_dataset,
 )
-from kryptonite_n.explore import feature_table, infer_family, residuals
+from kryptonite_n.explore import (
+    feature_levels,
+    feature_table,
+    infer_family,
+    residuals,
+    separation,
+    separation_summary,
+)
 from kryptonite_n.io import DataError
 from kryptonite_n.paths import dataset_files
 
@@ -75,9 +82,75 @@ def test_hidden_set_shares_feature_positions(n12):
     assert agreement > 1 - 2 * default_flip_rate(12)
 
 
-def test_n_must_be_a_positive_multiple_of_three():
-    with pytest.raises(DataError, match="multiple of 3"):
-        generate(10, 1)
+def test_any_n_and_parity_share_in_the_shared_layout():
+    # The later edition: n not a multiple of 3, one noise for every feature, half in the parity.
+    settings = GeneratorSettings(rows_per_feature=600, hidden_rows=500, layout="shared", parity_share=0.5)
+    data = generate(10, 2, settings)
+    assert data.X.shape == (6000, 10) and data.hidden_X.shape == (500, 10)
+    assert data.truth["families"] == ["gaussian"] * 10 and data.truth["layout"] == "shared"
+    informative = data.truth["informative"]
+    assert len(informative) == 5 and informative == sorted(set(informative))
+    bits = (data.X[:, informative] > 0.5).astype(int)
+    observed = np.mean(np.bitwise_xor.reduce(bits, axis=1) != data.y)
+    p = default_flip_rate(10)
+    assert observed == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / len(data.y)))
+    # No noise shape marks the parity's features: every one is inferred the same family.
+    table = feature_table(data.X)
+    assert set(table["family"]) == {"gaussian"}
+    assert separation(table) is not None and "separate no family" in separation(table)
+
+
+@pytest.mark.parametrize(("n", "share", "expected"),
+                         [(10, 2 / 3, 7), (14, 0.5, 7), (16, 0.5, 8), (2, 0.1, 1)])
+def test_families_layout_takes_any_n_and_share(n, share, expected):
+    data = generate(n, 1, GeneratorSettings(rows_per_feature=50, hidden_rows=10, parity_share=share))
+    families = data.truth["families"]
+    assert len(data.truth["informative"]) == expected
+    assert families.count("uniform") == n - expected
+    assert sorted(data.truth["informative"]) == [j for j, f in enumerate(families) if f != "uniform"]
+
+
+def test_first_edition_layout_is_the_default():
+    # parity_share 2/3 and the families layout: the first edition, as before these settings existed
+    # (test_exactly_a_third_of_features_per_family pins its counts).
+    assert GeneratorSettings().parity_share == pytest.approx(2 / 3)
+    assert GeneratorSettings().layout == "families"
+
+
+@pytest.mark.parametrize("bad", [{"layout": "stripes"}, {"parity_share": 0.0}, {"parity_share": 1.5}])
+def test_bad_generator_settings_are_named(bad):
+    with pytest.raises(DataError, match="generator"):
+        GeneratorSettings(**bad)
+
+
+def test_too_small_n_is_refused():
+    with pytest.raises(DataError, match="at least 2"):
+        generate(1, 1)
+
+
+def test_thresholds_are_found_between_the_two_levels():
+    # Levels other than 0 and 1: the threshold follows the data, not a constant.
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 2, size=(4000, 3))
+    values = np.column_stack([2.0 + 3.0 * bits[:, 0], -1.0 + bits[:, 1], bits[:, 2]])
+    values += rng.normal(0, 0.05, (4000, 3))
+    low, high, threshold = feature_levels(values)
+    np.testing.assert_allclose(low, [2.0, -1.0, 0.0], atol=0.01)
+    np.testing.assert_allclose(high, [5.0, 0.0, 1.0], atol=0.01)
+    np.testing.assert_allclose(threshold, [3.5, -0.5, 0.5], atol=0.01)
+    assert ((values > threshold) == bits).all()
+    table = feature_table(values)
+    assert table["threshold"].tolist() == pytest.approx(threshold.tolist())
+    assert set(table["family"]) == {"gaussian"}
+
+
+def test_first_edition_shapes_separate_the_families(n12):
+    table = feature_table(n12.X)
+    assert separation(table) is None
+    summary = separation_summary(table)
+    assert summary["separates"] and summary["families"] == {"uniform": 4, "laplace": 4, "gaussian": 4}
+    assert summary["informative"] == n12.truth["informative"]
+    assert 0.49 < summary["threshold_min"] <= summary["threshold_max"] < 0.51
 
 
 def test_family_inference_recovers_truth_for_other_scales():

@@ -167,6 +167,44 @@ def test_hand_written_gradient_matches_autograd(activation):
 
 
 @pytest.mark.parametrize("activation", perceptron.ACTIVATIONS)
+def test_hand_written_gradient_of_two_hidden_layers_matches_autograd(activation):
+    torch.manual_seed(0)
+    R, B, n, H = 3, 10, 5, 7
+    layout = training._Layout(n, H, layers=2)
+    theta = torch.randn(R, layout.size, dtype=torch.float64)
+    X, y = torch.randn(R, B, n, dtype=torch.float64), (torch.rand(R, B) > 0.5).double()
+    with_ones = torch.cat([X, torch.ones(R, B, 1, dtype=torch.float64)], dim=2)
+    weight = torch.rand(R, B, dtype=torch.float64)
+    masks = (torch.rand(2, R, B, H) > 0.2).double() / 0.8
+    logits, grad = training._gradient_deep(activation, layout, theta.clone(), with_ones, y, weight, masks)
+
+    leaf = theta.clone().requires_grad_(True)
+    W1, b1, W2, b2 = layout.views(leaf)
+    V, c = layout.second(leaf)
+    h1 = perceptron.activate(activation, torch.baddbmm(b1, X, W1)) * masks[0]
+    h2 = perceptron.activate(activation, torch.baddbmm(c, h1, V)) * masks[1]
+    z = (h2 * W2).sum(-1) + b2
+    loss = (torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="none") * weight).sum()
+    loss.backward()
+    torch.testing.assert_close(logits, z.detach())
+    torch.testing.assert_close(grad, leaf.grad)
+
+
+def test_two_hidden_layers_learn_parity_and_the_predictor_is_the_trained_network(dataset):
+    settings = {**EASY, "layers": 2, "hidden_units": 24, "optimizer": "adamw", "lr": 0.01,
+                "weight_decay": 1e-3, "dropout": 0.02, "batch_size": 32, "max_epochs": 60, "patience": 15}
+    task = make_task(dataset, [0], settings)
+    predictor = mlp.fit(task)[0]
+    X_val, y_val = task.part(0, "validation")
+    assert predictor.layers == 2 and np.mean(predictor.predict(X_val) == y_val) > 0.9
+    # The predictor's eval-mode forward pass is the trainer's: its validation loss is the kept one.
+    kept = predictor.details()["best_validation_loss"]
+    assert validation_loss(predictor, X_val, y_val) == pytest.approx(kept, abs=1e-5)
+    shapes = [(name, w.shape) for name, w in perceptron.layers(predictor)]
+    assert shapes == [("hidden1", (N, 24)), ("hidden2", (24, 24)), ("output", (24, 1))]
+
+
+@pytest.mark.parametrize("activation", perceptron.ACTIVATIONS)
 def test_fast_activations_match_torch(activation):
     a = torch.linspace(-8, 8, 2001)
     reference = {"elu": torch.nn.functional.elu, "tanh": torch.tanh, "relu": torch.relu,
@@ -179,14 +217,16 @@ def test_fast_activations_match_torch(activation):
         torch.testing.assert_close(derivative, torch.where(a > 0, 1.0, torch.exp(a)))
 
 
-@pytest.mark.parametrize("kind", ["sgd", "adam"])
-def test_optimizer_matches_torch_optim_and_skips_inactive_repeats(kind):
+@pytest.mark.parametrize(("kind", "decay"), [("sgd", 0.0), ("adam", 0.0), ("sgd", 0.01), ("adam", 0.01),
+                                             ("adamw", 0.01)])
+def test_optimizer_matches_torch_optim_and_skips_inactive_repeats(kind, decay):
     torch.manual_seed(1)
     theta = torch.randn(3, 11)
     reference = theta.clone().requires_grad_(True)
-    ours = training._Optimizer(kind, 0.05, 0.9, tuple(theta.shape))
-    theirs = (torch.optim.SGD([reference], lr=0.05, momentum=0.9) if kind == "sgd"
-              else torch.optim.Adam([reference], lr=0.05))
+    ours = training._Optimizer(kind, 0.05, 0.9, tuple(theta.shape), decay)
+    theirs = {"sgd": lambda: torch.optim.SGD([reference], lr=0.05, momentum=0.9, weight_decay=decay),
+              "adam": lambda: torch.optim.Adam([reference], lr=0.05, weight_decay=decay),
+              "adamw": lambda: torch.optim.AdamW([reference], lr=0.05, weight_decay=decay)}[kind]()
     for _ in range(5):
         grad = torch.randn(3, 11)
         ours.step(theta, grad, None)
@@ -212,3 +252,5 @@ def test_bad_settings_are_named(dataset):
         mlp.fit(make_task(dataset, [0], {**EASY, "activation": "swish"}))
     with pytest.raises(ValueError, match="optimizer"):
         mlp.fit(make_task(dataset, [0], {**EASY, "optimizer": "lbfgs"}))
+    with pytest.raises(ValueError, match="weight_decay"):
+        mlp.fit(make_task(dataset, [0], {**EASY, "weight_decay": -1.0}))

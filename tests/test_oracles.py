@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+from kryptonite_n.bayes import CROSS_FITTED_PARITY, LABEL_FREE_PARITY, estimate_bayes
 from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split, target_accuracy
+from kryptonite_n.explore import feature_thresholds
 from kryptonite_n.io import write_npz
 from kryptonite_n.models import FitTask, accuracy, load_predictor, model_module
-from kryptonite_n.models.driver import training_informative
+from kryptonite_n.models.driver import NOT_APPLICABLE, _score, training_shapes
 from kryptonite_n.models.parity_gf2 import learn_parity, parity_predictions, solve_gf2, solve_gf2_batch
 from kryptonite_n.models.xor_oracle import ParityRule
 
@@ -22,18 +24,22 @@ FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 
 
 def make_task(n: int, *, rows_per_feature: int, repeats: int = 2, seed: int = 5,
-              flip_rate: float | None = None) -> tuple[FitTask, object]:
+              flip_rate: float | None = None, layout: str = "families",
+              parity_share: float = 2 / 3) -> tuple[FitTask, object]:
     """A FitTask as the driver builds it: splits by make_split, informative set by noise family
-    on each repeat's training rows."""
+    on each repeat's training rows (and why the shapes separate nothing, where they do not)."""
     dataset = generate(n, seed, GeneratorSettings(rows_per_feature=rows_per_feature, hidden_rows=2000,
-                                                  flip_rate=flip_rate))
+                                                  flip_rate=flip_rate, layout=layout,
+                                                  parity_share=parity_share))
     splits = []
     for repeat in range(repeats):
         roles = make_split(len(dataset.y), FRACTIONS, seed, n, repeat)
         splits.append(Split(*(np.flatnonzero(roles == code) for code in SPLIT_CODES.values())))
+    shapes = [training_shapes(dataset.X, split) for split in splits]
     task = FitTask(n=n, X=dataset.X, y=dataset.y, splits=splits, repeats=list(range(repeats)),
                    settings={"max_subsets": 2000, "miss_probability": 1e-6, "extra_rows": 4}, seed=seed,
-                   informative_by_repeat=[training_informative(dataset.X, split) for split in splits])
+                   informative_by_repeat=[informative for informative, _ in shapes],
+                   shape_failure_by_repeat=[failure for _, failure in shapes])
     return task, dataset
 
 
@@ -155,7 +161,10 @@ def test_threshold_rules_recover_the_informative_set(n):
     gf2 = model_module("parity_gf2").fit(task)[0]
     assert gf2.flip == 0
     assert gf2.details()["support"] == truth
-    assert np.all(gf2.thresholds == 0.5)
+    # Thresholds found on the training rows, between the two levels (about 0.5 for bits 0, 1).
+    X_train, _ = task.part(0, "train")
+    assert np.array_equal(gf2.thresholds, feature_thresholds(X_train)[truth])
+    assert np.all(np.abs(gf2.thresholds - 0.5) < 0.01)
 
 
 @pytest.mark.parametrize("n", [24, 45])
@@ -239,3 +248,57 @@ def test_rule_margin_is_the_exact_robustness():
     short[np.arange(200), columns] += direction * margin * 0.999
     assert np.all(rule.predict(pushed) != rule.predict(X))
     assert np.all(rule.predict(short) == rule.predict(X))
+
+
+# --------------------------------------------------------------------------- the later edition
+
+
+@pytest.fixture(scope="module")
+def shared10():
+    """The later edition's layout: n = 10, one noise for every feature, half of them in the parity."""
+    return make_task(10, rows_per_feature=300, repeats=2, seed=4, layout="shared", parity_share=0.5)
+
+
+@pytest.mark.parametrize("model", ["xor_oracle", "fso_logreg"])
+def test_shape_selected_models_say_they_are_not_applicable(shared10, model):
+    task, dataset = shared10
+    assert all(task.shape_failure(i) for i in range(len(task.repeats)))
+    predictors = model_module(model).fit(task)
+    for i, predictor in enumerate(predictors):
+        reason = predictor.details()["not_applicable"]
+        assert "separate no family" in reason and f"repeat {task.repeats[i]}" in reason
+        record = _score(task, dataset, i, task.repeats[i], predictor,
+                        predictor.predict(task.part(i, "test")[0]), predictor.predict(dataset.hidden_X))
+        # No accuracy is presented as the model's; the note says why.
+        for key in ("train_acc", "validation_acc", "test_acc", "whole_set_acc", "hidden_acc"):
+            assert record[key] is None, key
+        assert record["note"].startswith(f"{NOT_APPLICABLE}: the noise shapes separate no family")
+        json.dumps(record)
+    # On the first edition's layout the same models apply: no such mark.
+    task9_, _ = make_task(9, rows_per_feature=200, repeats=1, seed=2)
+    assert "not_applicable" not in model_module(model).fit(task9_)[0].details()
+
+
+def test_parity_gf2_finds_the_parity_without_noise_families(shared10):
+    task, dataset = shared10
+    truth = dataset.truth["informative"]
+    bayes = dataset.truth["bayes"]["accuracy"]
+    for i, rule in enumerate(model_module("parity_gf2").fit(task)):
+        assert rule.features == truth and "warning" not in rule.details()
+        X_test, y_test = task.part(i, "test")
+        assert within_sampling_error(accuracy(rule.predict(X_test), y_test), bayes, len(y_test))
+
+
+def test_reference_is_cross_fitted_where_no_rule_is_label_free(shared10, task9):
+    _, shared = shared10
+    estimate = estimate_bayes(shared.X, shared.y)
+    assert estimate["source"] == CROSS_FITTED_PARITY
+    assert "separate no family" in estimate["label_free_failed"]
+    # Both halves' rules found the true parity, and the pooled accuracy is the generator's Bayes
+    # within sampling error: a reference, not the chance level the label-free rule would give.
+    assert estimate["half_supports"] == [shared.truth["informative"]] * 2
+    assert within_sampling_error(estimate["accuracy"], shared.truth["bayes"]["accuracy"], len(shared.y))
+    assert estimate["ci_low"] < estimate["accuracy"] < estimate["ci_high"]
+    # The first edition keeps its label-free reference.
+    _, first = task9
+    assert estimate_bayes(first.X, first.y)["source"] == LABEL_FREE_PARITY

@@ -172,3 +172,25 @@ def test_a_penalty_that_zeroes_every_monomial_leaves_a_constant_model(small_data
     X64 = torch.from_numpy(X.astype(np.float64)).requires_grad_(True)
     predictor.logit(X64).sum().backward()
     assert X64.grad is not None and not X64.grad.any()
+
+
+def test_degrees_of_an_n_without_its_own_row_come_from_the_training_rows():
+    # The later edition's layout at n = 10 with 4 features in the parity: no paper row, no
+    # noise families; the degree range is found around the parity size on the training rows.
+    from kryptonite_n.data import GeneratorSettings, generate
+
+    data = generate(10, 6, GeneratorSettings(rows_per_feature=300, hidden_rows=100, layout="shared",
+                                             parity_share=0.4))
+    truth = data.truth["informative"]
+    assert len(truth) == 4
+    settings = {**SETTINGS, "min_degree": None, "max_degree": None, "penalty": "l1", "alpha": 0.01,
+                "batch_size": 256, "epochs": 10}
+    predictor = poly_logreg.fit(make_task(data, settings))[0]
+    assert (predictor.min_degree, predictor.max_degree) == (3, 5)
+    assert predictor.details()["degree_source"].startswith("training rows: GF(2) parity of 4 features")
+    assert "warning" not in predictor.details()
+    assert predictor.details()["top_monomial"] == truth
+    # The plan's bound, before any row is seen: the widest window the fit may pick at n.
+    assert poly_logreg.basis_size({"min_degree": None, "max_degree": None}, 10) == monomial_count(10, 4, 6)
+    assert poly_logreg.basis_size({"min_degree": 3, "max_degree": 5}, 10) == monomial_count(10, 3, 5)
+    assert poly_logreg.beyond_limits({"min_degree": None, "max_degree": None, "max_monomials": 100000}, 20)

@@ -22,6 +22,7 @@ from kryptonite_n.io import DataError
 from kryptonite_n.paths import dataset_files
 from kryptonite_n.report import figures, pages, site, tables
 from kryptonite_n.report.figures._shared import OKABE_ITO
+from kryptonite_n.report.figures.models import draw_accuracy
 from kryptonite_n.summary import summarise
 
 TEMPLATES = REPO / "docs" / "templates"
@@ -131,15 +132,18 @@ def test_headline_from_fits_and_from_the_summary_stage_agree(study):
         assert row.bayes == pytest.approx(truths[row.n]["bayes"]["accuracy"])
         assert 0 < 1 - truths[row.n]["flip_rate"] - row.bayes < 1e-3
         assert row.target == TARGETS[row.n]
-        half = scipy.stats.t.ppf(0.975, len(accuracies) - 1) * accuracies.std(ddof=1) / len(accuracies) ** 0.5
+        # The repeats re-split one set 60/20/20: Nadeau and Bengio's corrected resampled t.
+        count = len(accuracies)
+        half = scipy.stats.t.ppf(0.975, count - 1) * (accuracies.var(ddof=1) * (1 / count + 0.2 / 0.6)) ** 0.5
         assert row.test_low == pytest.approx(max(0.0, accuracies.mean() - half))
+        assert row.ci_method == "corrected_resampled_t"
         assert row.passes == (row.test_low >= TARGETS[row.n])
     summary_csv = study / "summary.csv"
-    summarise(metrics, truths, [{"model": "poly_logreg", "n": 12, "note": "not run: too many monomials"}]) \
-        .to_csv(summary_csv, index=False)
+    summarise(metrics, truths, [{"model": "poly_logreg", "n": 12, "note": "not run: too many monomials"}],
+              test_over_train=0.2 / 0.6).to_csv(summary_csv, index=False)
     from_summary = tables.headline_table([summary_csv], metric_paths, sources["truth"])
     fitted = from_summary[from_summary["test_mean"].notna()].reset_index(drop=True)
-    columns = ["model", "n", "test_mean", "test_std", "test_low", "test_high", "target", "bayes",
+    columns = ["model", "n", "test_mean", "test_std", "test_low", "test_high", "ci_method", "target", "bayes",
                "bayes_source", "passes"]
     pd.testing.assert_frame_equal(fitted[columns], from_fits[columns], check_dtype=False)
     skipped = from_summary[from_summary["test_mean"].isna()]
@@ -306,6 +310,115 @@ def test_the_site_builds_strictly_and_offline(study, tmp_path):
         assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
     assert 'vegaEmbed' in (tmp_path / "site" / site.BUNDLE).read_text()
     assert str((tmp_path / "site").resolve()) in outputs["config"].read_text()
+
+
+# --------------------------------------------------------------------------- bounds, intervals, choices
+
+
+def attack_table(root: Path) -> str:
+    """adversarial.csv of two repeats at n = 9, scope all, eps 0 and 0.5: the MLP's gradient
+    attacks, the XOR oracle's exact worst case, and uniform noise for both (never a bound)."""
+    rows = []
+    scores = {("mlp", "fgsm"): 0.2, ("mlp", "pgd"): 0.0, ("mlp", "uniform"): 0.81,
+              ("xor_oracle", "exact"): 0.02, ("xor_oracle", "uniform"): 0.95}
+    for (model, attack), robust in scores.items():
+        for repeat, kept in ((0, 3), (1, 1)):
+            for eps in (0.0, 0.5):
+                rows.append({"model": model, "n": 9, "repeat": repeat, "scope": "all", "attack": attack,
+                             "bound": {"exact": "exact", "uniform": "average"}.get(attack, "upper"),
+                             "eps": eps, "clean_acc": 0.96, "robust_acc": 0.96 if eps == 0 else robust,
+                             "label_preserving_acc": 0.96 if eps == 0 else 1.0,
+                             "points": 100, "label_preserving_points": 100 if eps == 0 else kept})
+    path = root / "adversarial.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+def test_attack_charts_say_what_kind_of_bound_each_number_is(tmp_path):
+    sources = {"adversarial": [attack_table(tmp_path)]}
+    names = figures.figure_names("robustness", sources)
+    assert names == ["robustness_attacks"]
+    outputs = {"robustness_attacks": tmp_path / "a.js", "robustness_attacks_svg": tmp_path / "a.svg",
+               "robustness_attacks_csv": tmp_path / "a.csv"}
+    figures.draw_family("robustness", figures.family_inputs("robustness", sources), outputs)
+    csv = pd.read_csv(outputs["robustness_attacks_csv"])
+    # The figure's CSV and its panels carry the kind of each number.
+    kinds = csv.drop_duplicates(["attack", "bound", "panel"]).set_index("attack")
+    assert kinds["bound"].to_dict() == {"exact": "exact", "fgsm": "upper", "pgd": "upper",
+                                        "uniform": "average"}
+    assert kinds["panel"].to_dict() == {"exact": "exact (exact worst case)", "fgsm": "fgsm (upper bound)",
+                                        "pgd": "pgd (upper bound)",
+                                        "uniform": "uniform (average over noise draws)"}
+    spec = read_spec(outputs["robustness_attacks"], "robustness_attacks")
+    description = spec["description"]
+    assert "fgsm (upper bound)" in description and "uniform (average over noise draws)" in description
+    # Attacks and noise are never ranked as one accuracy: PGD's 0.000 is set against the
+    # oracle's exact 0.020, the noise averages (0.810, 0.950) only against each other.
+    bounds, noise = description.split("the best bound on the worst-case accuracy ranges from ")[1].split("; ")
+    assert bounds.startswith("0.000 (MLP, pgd, n = 9) to 0.020 (XOR oracle, exact, n = 9)")
+    assert "uniform" not in bounds
+    assert noise.startswith("the average accuracy under random noise (not a bound) ranges from 0.810")
+    # Label-preserving points are pooled over repeats (3 + 1): too few to draw a number.
+    preserving = csv[(csv["variant"] == "label-preserving only") & (csv["eps"] == 0.5)]
+    assert (preserving["points"] == 4).all() and preserving["accuracy"].isna().all()
+    drawn = csv[(csv["variant"] == "all perturbations") & (csv["eps"] == 0.5)]
+    assert (drawn["points"] == 200).all()
+
+
+def test_the_worst_case_table_names_bounds_and_point_counts(study, tmp_path):
+    sources = data_sources(study) | {"adversarial": [attack_table(tmp_path)]}
+    text = render(tmp_path, sources, [], study_config(carbon=OFF))["robustness"].read_text()
+    # 4 label-preserving points over both repeats: a count, no number (it would read 1.0000).
+    assert "| MLP | 9 | 0.9600 | ≤ 0.0000 / — of 4 (pgd) | — | — |" in text
+    assert "| XOR oracle | 9 | 0.9600 | = 0.0200 / — of 4 (exact) | — | — |" in text
+    assert "an average is not a bound" in text
+
+
+def summary_and_metrics(root: Path, tests: dict[str, list[float]], truth: list[str]) -> dict[str, list[str]]:
+    """Per-model metrics tables at n = 9 (validation 0.01 above test) and their summary.csv."""
+    paths = []
+    for model, scores in tests.items():
+        path = root / "models" / model / "n9" / "metrics.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"model": model, "n": 9, "repeat": range(len(scores)), "test_acc": scores,
+                      "validation_acc": [v + 0.01 for v in scores], "whole_set_acc": scores,
+                      "hidden_acc": scores}).to_csv(path, index=False)
+        paths.append(str(path))
+    metrics = tables.read_tables(paths)
+    summary = root / "summary.csv"
+    summarise(metrics, tables.read_truths(truth[:1]), test_over_train=0.2 / 0.6).to_csv(summary, index=False)
+    return {"metrics": paths, "summary": [str(summary)]}
+
+
+def test_best_model_lists_every_model_whose_interval_overlaps_the_best(study, tmp_path):
+    truth = data_sources(study)["truth"][:1]
+    # LR with FSO has the best mean; the MLP's interval reaches into FSO's; polynomial LR's does not.
+    sources = summary_and_metrics(tmp_path, {"fso_logreg": [0.975, 0.976, 0.977],
+                                             "mlp": [0.96, 0.97, 0.975],
+                                             "poly_logreg": [0.90, 0.905, 0.91]}, truth) | {"truth": truth}
+    context = pages.models_context(sources, study_config(dimensions=[9]))
+    (best,) = context["best"]
+    assert best["labels"] == ["LR with FSO", "MLP"] and best["best_label"] == "LR with FSO"
+    text = render(tmp_path, sources, [], study_config(dimensions=[9], attacks=OFF, carbon=OFF))
+    assert "| 9 | LR with FSO, MLP | 0.9760 [" in text["index"].read_text()
+    drawing = draw_accuracy({"summary": sources["summary"], "metrics": sources["metrics"], "truth": truth})
+    assert "LR with FSO and MLP (tied) at every n" in drawing.description
+    assert "1 − flip rate" not in drawing.description
+
+
+def test_models_page_says_which_interval_and_where_the_labels_come_from(study, tmp_path):
+    truth = data_sources(study)["truth"][:1]
+    sources = summary_and_metrics(tmp_path, {"fso_logreg": [0.975, 0.976, 0.977],
+                                             "mlp": [0.96, 0.97, 0.975]}, truth) | {"truth": truth}
+    models = render(tmp_path, sources, [], study_config(dimensions=[9], attacks=OFF, carbon=OFF))["models"]
+    text = models.read_text()
+    words = " ".join(text.split())
+    assert "corrected resampled t interval of Nadeau and Bengio" in words and "1/J + 0.333" in words
+    assert "with 3 repeats the interval is 1.4 times as wide as the plain t interval" in words
+    # LR with FSO (best validation) supplies the labels: the page says it is oracle-assisted.
+    assert "| 9 | LR with FSO | the noise shapes (oracle-assisted) | 2 | 0.9870 | 0.9770 | +0.0100 |" in text
+    assert "At n = 9 the submitted labels come from an oracle-assisted model (LR with FSO)" in words
+    assert "shows the size of that bias" not in text and "%of" not in text
 
 
 # --------------------------------------------------------------------------- workflow

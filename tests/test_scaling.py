@@ -1,4 +1,5 @@
-"""The scaling stage: its grid, its determinism, its noted cells, the floor, and the quick run."""
+"""The scaling stage: its grid, its determinism, its noted cells, the study's fits as cells,
+break points judged by the interval, the cost exponent, the floors, and the quick run."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from kryptonite_n.data import GeneratorSettings, generate
 from kryptonite_n.io import DataError
 from kryptonite_n.models.parity_gf2 import search_parity, subsets_needed
 from kryptonite_n.scaling import (
+    BREAK_COLUMNS,
     COLUMNS,
+    STUDY_FIT,
     Limits,
     binary_entropy,
+    break_points,
     cell_summary,
     collect_scaling,
     cost_slopes,
@@ -25,6 +29,8 @@ from kryptonite_n.scaling import (
     rows_needed,
     scale_model,
     scaling_models,
+    study_cells,
+    support_bits,
     train_rows,
     unfitted_rows,
 )
@@ -213,38 +219,242 @@ def test_summaries_find_break_points_and_slopes():
     assert needed.loc[15, "status"] == "never reached"
     slopes = cost_slopes(table, "fit_seconds").set_index("model")
     assert slopes.loc["mlp", "slope"] == pytest.approx(2.0)
+    assert slopes.loc["mlp", "low"] <= 2.0 <= slopes.loc["mlp", "high"]
 
 
 @pytest.mark.workflow
 def test_quick_run_maps_every_cell(quick_run):
-    """The quick grid: every (model, n, rows, repeat) is a row, fitted or noted, and the page
-    quotes the table."""
+    """The quick grid: every (model, n, rows, repeat) is a row, fitted, noted or the study's own
+    fit, and the page quotes the table."""
+    import yaml
+
     table = pd.read_csv(quick_run.directory / "results" / "scaling.csv")
-    config = prepare_config({"scaling": {"dimensions": [9, 12], "train_rows": [0.125, 0.5], "repeats": 1}})
+    config = prepare_config(yaml.safe_load(quick_run.configfile.read_text()))
     models = scaling_models(config)
-    assert len(table) == len(models) * 2 * 2 * 1
+    factors = config["scaling"]["train_rows"]
+    study = {model: study_cells(config, model) for model in models}
+    expected = sum(config["repeats"] if study[m].get(n) == f else config["scaling"]["repeats"]
+                   for m in models for n in config["scaling"]["dimensions"] for f in factors)
+    assert len(table) == expected
     assert set(table["model"]) == set(models)
-    mlp = table[table["model"] == "mlp"].set_index(["n", "rows_factor"])
+    def mlp(n: int, factor: float) -> pd.Series:
+        return table[(table["model"] == "mlp") & (table["n"] == n) & (table["rows_factor"] == factor)].iloc[0]
+
     # Fitted (40 epochs on 1,350 rows leave the MLP at chance: a row, not a gap).
-    assert pd.notna(mlp.loc[(9, 0.125), "test_acc"]) and pd.isna(mlp.loc[(9, 0.125), "note"])
-    assert "max_rows_factor" in mlp.loc[(9, 0.5), "note"]  # beyond its rows limit
-    assert "max_n = 9" in mlp.loc[(12, 0.125), "note"]  # beyond its n limit, no job
+    assert pd.notna(mlp(9, 0.125)["test_acc"]) and pd.isna(mlp(9, 0.125)["note"])
+    assert mlp(9, 0.125)["source"] == "scaling" and mlp(9, 0.15)["source"] == STUDY_FIT
+    assert "max_rows_factor" in mlp(9, 0.5)["note"]  # beyond its rows limit
+    assert "max_n = 9" in mlp(12, 0.125)["note"]  # beyond its n limit, no job
     assert not (quick_run.directory / "results" / "scaling" / "mlp" / "n12.csv").exists()
-    gf2 = table[table["model"] == "parity_gf2"]
+    gf2 = table[(table["model"] == "parity_gf2") & (table["source"] != STUDY_FIT)]
     assert (gf2["test_acc"] >= gf2["bayes_acc"] - 0.03).all()
     page = (quick_run.directory / "results" / "report" / "docs" / "scaling.md").read_text()
     assert "Where learners break" in page
-    assert f"{int(table['test_acc'].notna().sum())} fits were" in page
+    assert f"{int((table['test_acc'].notna() & (table['source'] != STUDY_FIT)).sum())} fits were" in page
+    assert "every learner" not in page and "whatever its compute" not in page
     for name in ("scaling_accuracy", "scaling_rows", "scaling_cost", "scaling_basis"):
         assert (quick_run.directory / "results" / "report" / "docs" / "figures" / f"{name}.js").exists()
+
+
+@pytest.mark.workflow
+def test_quick_run_mlp_cell_at_the_studys_rows_is_the_summarys(quick_run):
+    """Item 11: at the study's own training rows (x0.15 of the published rows on the quick
+    configuration, x1 on the default one) the MLP's cell is the summary's row of the MLP at
+    that n: same repeats, same mean, same interval, same verdict on the target; and
+    results/scaling/breaks.csv judges it as the summary does."""
+    results = quick_run.directory / "results"
+    table = pd.read_csv(results / "scaling.csv")
+    summary = pd.read_csv(results / "summary.csv").set_index(["model", "n"])
+    cells = cell_summary(table).set_index(["model", "n", "rows_factor"])
+    cell = cells.loc[("mlp", 9, 0.15)]
+    row = summary.loc[("mlp", 9)]
+    assert cell["source"] == STUDY_FIT
+    assert cell["repeats"] == row["repeats"]
+    assert cell["mean"] == pytest.approx(row["test_acc_mean"], abs=1e-12)
+    assert cell["low"] == pytest.approx(row["test_acc_ci_low"], abs=1e-12)
+    assert cell["high"] == pytest.approx(row["test_acc_ci_high"], abs=1e-12)
+    assert cell["ci_method"] == row["ci_method"]
+    assert bool(cell["reached"]) == (str(row["meets_target"]).lower() == "true")
+    # Every cell that is the study's fits agrees with the summary, for every model.
+    for (model, n, _factor), study_cell in cells[cells["source"] == STUDY_FIT].iterrows():
+        assert study_cell["mean"] == pytest.approx(summary.loc[(model, n), "test_acc_mean"], abs=1e-12)
+        assert bool(study_cell["reached"]) == (str(summary.loc[(model, n), "meets_target"]).lower() == "true")
+    breaks = pd.read_csv(results / "scaling" / "breaks.csv")
+    assert list(breaks.columns) == list(BREAK_COLUMNS)
+    at_study = breaks[(breaks["model"] == "mlp") & (breaks["rows_factor"] == 0.15)].iloc[0]
+    if str(row["meets_target"]).lower() == "true":
+        assert at_study["largest_n_reaching"] == 9
+        assert at_study["ci_low"] == pytest.approx(row["test_acc_ci_low"], abs=1e-12)
+    else:
+        assert at_study["first_n_below"] == 9
+        assert at_study["below_ci_low"] == pytest.approx(row["test_acc_ci_low"], abs=1e-12)
+    page = (results / "report" / "docs" / "scaling.md").read_text()
+    assert "the study's fits" in page and "max_epochs = 40 (the study's 300)" in page
 
 
 def test_a_cells_interval_stays_within_0_and_1():
     from kryptonite_n.scaling import mean_interval
 
     # Three repeats, one of which learned: Student's t alone would run past 1 and below 0.
-    mean, low, high = mean_interval(np.array([0.97, 0.5, 0.49]), 10_000)
+    mean, low, high = mean_interval(np.array([0.97, 0.5, 0.49]))
     assert mean == pytest.approx(0.65333, abs=1e-4)
     assert (low, high) == (0.0, 1.0)
-    mean, low, high = mean_interval(np.array([0.95, 0.96, 0.955]), 10_000)
+    mean, low, high = mean_interval(np.array([0.95, 0.96, 0.955]))
     assert 0 < low < mean < high < 1
+    # One repeat: no interval over fits, as in the summary (not the test set's binomial one).
+    mean, low, high = mean_interval(np.array([0.95]))
+    assert mean == 0.95 and math.isnan(low) and math.isnan(high)
+
+
+def _cell_rows(values: dict[int, list[float]], factor: float = 1.0, model: str = "mlp") -> list[dict]:
+    return [{"model": model, "n": n, "train_rows": train_rows(n, factor), "rows_factor": factor,
+             "repeat": repeat, "test_rows": 10_000, "test_acc": acc, "train_acc": 1.0, "bayes_acc": 0.97,
+             "target": {9: 0.95, 12: 0.925, 15: 0.90, 18: 0.875}[n], "fit_seconds": 1.0, "peak_rss_mb": 1.0,
+             "basis_size": None, "note": None, "source": "scaling", "test_over_train": 0.0}
+            for n, accs in values.items() for repeat, acc in enumerate(accs)]
+
+
+def test_a_cell_reaches_its_goal_only_when_its_intervals_low_end_does(tmp_path):
+    """Item 12: the reviewer's MLP at n = 18 (mean 0.8957 over three repeats, interval about
+    [0.858, 0.934], target 0.875) does not reach the target: the summary would not say it
+    does. The break points say so, and collect_scaling writes them to breaks.csv."""
+    rows = _cell_rows({9: [0.958, 0.960, 0.959], 12: [0.950, 0.951, 0.952], 15: [0.930, 0.932, 0.931],
+                       18: [0.8957 + 0.0153, 0.8957 - 0.0153, 0.8957]})
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    cells = cell_summary(table).set_index("n")
+    assert cells.loc[18, "mean"] > 0.875 and cells.loc[18, "low"] < 0.875
+    assert not cells.loc[18, "reached"]
+    assert cells.loc[15, "reached"]
+    breaks = break_points(cell_summary(table)).iloc[0]
+    assert breaks["largest_n_reaching"] == 15 and breaks["first_n_below"] == 18
+    assert breaks["ci_low"] == pytest.approx(cells.loc[15, "low"])
+    assert breaks["below_ci_low"] == pytest.approx(cells.loc[18, "low"])
+    # The same judgment as the summary's meets_target on the same repeats.
+    from kryptonite_n.summary import summarise
+
+    metrics = table.assign(validation_acc=0.0, whole_set_acc=0.0)
+    summary = summarise(metrics, {}, test_over_train=0.0).set_index("n")
+    assert [summary.loc[n, "meets_target"] for n in (9, 12, 15, 18)] == ["true", "true", "true", "false"]
+    # Written to results/scaling/breaks.csv by the collecting job.
+    config = _config(dimensions=[9, 12, 15, 18], train_rows=[1], repeats=3,
+                     models={m: {"enabled": m == "mlp"} for m in ["mlp", "poly_logreg", "xor_oracle",
+                                                                  "fso_logreg", "parity_gf2"]})
+    config["data_dir"] = "published"  # no cell is the study's fits here
+    part = tmp_path / "mlp.csv"
+    table.to_csv(part, index=False)
+    collect_scaling([part], tmp_path / "scaling.csv", config, breaks_out=tmp_path / "breaks.csv")
+    written = pd.read_csv(tmp_path / "breaks.csv")
+    assert list(written.columns) == list(BREAK_COLUMNS)
+    assert written.loc[0, "largest_n_reaching"] == 15 and written.loc[0, "first_n_below"] == 18
+
+
+def test_one_repeat_cannot_show_a_target_is_reached():
+    table = pd.DataFrame(_cell_rows({9: [0.99]}), columns=list(COLUMNS))
+    cell = cell_summary(table).iloc[0]
+    assert not cell["reached"] and math.isnan(cell["low"])
+    assert break_points(cell_summary(table)).iloc[0]["first_n_below"] == 9
+
+
+def test_the_studys_fits_are_cells_where_they_are_the_same_computation():
+    """Item 11: x1 at every n the study fits on generated data; none on published files, none
+    when the study's rows are not a multiple of the grid, none beyond the model's limits."""
+    config = prepare_config({})
+    assert study_cells(config, "mlp") == {n: 1.0 for n in (9, 12, 15, 18, 24)}
+    assert study_cells(config, "poly_logreg") == {n: 1.0 for n in (9, 12, 15, 18)}
+    assert study_cells(config, "parity_gf2") == {n: 1.0 for n in (9, 12, 15, 18, 24, 30, 45)}
+    assert study_cells(prepare_config({"data_dir": "/published"}), "mlp") == {}
+    assert study_cells(prepare_config({"generator": {"rows_per_feature": 1500}}), "mlp") == {}
+    assert study_cells(prepare_config({"generator": {"rows_per_feature": 1000}}), "mlp")[9] == 0.5
+    # Another validation share than the study's: not the MLP's computation (it stops early on
+    # them), still the computation of a model that reads no validation rows.
+    other_share = prepare_config({"scaling": {"validation_share": 0.5}})
+    assert study_cells(other_share, "mlp") == {}
+    assert study_cells(other_share, "parity_gf2")[9] == 1.0
+    limited = prepare_config({"scaling": {"models": {"mlp": {"max_n": 12}}}})
+    assert study_cells(limited, "mlp") == {9: 1.0, 12: 1.0}
+    # A fitted n whose only cell within the limits is the study's needs no job.
+    only_x1 = prepare_config({"scaling": {"train_rows": [1]}})
+    from kryptonite_n.scaling import fitted_dimensions
+
+    assert fitted_dimensions(only_x1, "mlp") == []
+    assert fitted_dimensions(only_x1, "parity_gf2") == [60, 90]
+
+
+def test_collect_takes_the_studys_fits_with_the_summarys_interval(tmp_path):
+    """The cells that are the study's fits read its metrics tables, and their interval is the
+    summary's (corrected resampled t over repeats that re-split one set), to the last digit."""
+    from kryptonite_n import stats
+    from kryptonite_n.summary import summarise
+
+    config = prepare_config({"dimensions": [9], "repeats": 4,
+                             "scaling": {"dimensions": [9], "train_rows": [0.5, 1], "repeats": 2}})
+    rng = np.random.default_rng(0)
+    metrics = pd.DataFrame({"model": "parity_gf2", "n": 9, "repeat": range(4),
+                            "test_acc": 0.955 + 0.004 * rng.standard_normal(4), "train_acc": 0.96,
+                            "validation_acc": 0.95, "whole_set_acc": 0.95, "fit_seconds": 0.1})
+    folder = tmp_path / "results" / "models" / "parity_gf2" / "n9"
+    folder.mkdir(parents=True)
+    metrics.to_csv(folder / "metrics.csv", index=False)
+    for model in scaling_models(config):
+        if model != "parity_gf2":
+            config["scaling"]["models"][model] = {"enabled": False}
+    table = collect_scaling([], tmp_path / "scaling.csv", config, metrics=[folder / "metrics.csv"],
+                            breaks_out=tmp_path / "breaks.csv")
+    study = table[table["source"] == STUDY_FIT]
+    assert len(study) == 4 and (study["rows_factor"] == 1.0).all()
+    assert study["test_rows"].iloc[0] == 2000 * 9 - 10800 - 3600
+    # The x0.5 cells are this stage's (no job ran here: the table holds none of them).
+    cell = cell_summary(table).set_index("rows_factor").loc[1.0]
+    ratio = stats.resampling_ratio(config["split"])
+    row = summarise(metrics, {}, test_over_train=ratio).iloc[0]
+    assert (cell["low"], cell["high"]) == (row["test_acc_ci_low"], row["test_acc_ci_high"])
+    assert cell["ci_method"] == row["ci_method"] == stats.CORRECTED_T
+    # One Bayes definition: the generator's exact limit of the study's layout, not 1 - p.
+    truth = generate(9, config["seed"], GeneratorSettings(rows_per_feature=1, hidden_rows=1)).truth
+    from kryptonite_n.bayes import bayes_limit
+
+    assert cell["bayes_acc"] == bayes_limit(truth)["accuracy"]
+    assert cell["bayes_acc"] != pytest.approx(1 - truth["flip_rate"], abs=1e-6)
+    with pytest.raises(DataError, match="parity_gf2 at n = 9"):
+        collect_scaling([], tmp_path / "again.csv", config, metrics=[])
+
+
+def test_scaling_bayes_is_the_generators():
+    """Item 14: a fitted cell's Bayes accuracy is bayes.py's (the generator's exact limit)."""
+    from kryptonite_n.bayes import bayes_limit
+
+    config = _config(train_rows=[0.0625], repeats=1)
+    table = _scale("parity_gf2", 9, Limits(), config)
+    truth = generate(9, 3, GeneratorSettings(rows_per_feature=1, hidden_rows=1)).truth
+    assert (table["bayes_acc"] == bayes_limit(truth)["accuracy"]).all()
+
+
+def test_cost_exponent_is_at_fixed_rows_and_needs_four_cells():
+    """Item 13: cost = n * rows. At x1 the rows grow with n, so a slope against n alone is 2;
+    the exponent of n at fixed rows is 1, with an interval; fewer than four cells give none."""
+    rows = []
+    for n in (9, 12, 15, 18):
+        for factor in (0.5, 1.0):
+            for row in _cell_rows({n: [0.9, 0.9]}, factor):
+                noise = 1.0 + 0.01 * ((n + row["repeat"]) % 3 - 1)
+                rows.append(row | {"fit_seconds": n * row["train_rows"] * 1e-6 * noise})
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    slope = cost_slopes(table, "fit_seconds").iloc[0]
+    assert slope["slope"] == pytest.approx(1.0, abs=0.05)
+    assert slope["rows_slope"] == pytest.approx(1.0, abs=0.05)
+    assert slope["low"] < slope["slope"] < slope["high"] and slope["points"] == 8
+    # Three cells: no exponent. Cells at one multiple (rows tied to n): no exponent either.
+    assert cost_slopes(table[table["n"].isin([9, 12]) & ~((table["n"] == 12) & (table["rows_factor"] == 1))],
+                       "fit_seconds").empty
+    assert cost_slopes(table[table["rows_factor"] == 1.0], "fit_seconds").empty
+    # The study's fits (timed with their repeats together) are not this stage's cost.
+    assert cost_slopes(table.assign(source=STUDY_FIT), "fit_seconds").empty
+
+
+def test_support_size_floor():
+    """Item 15: told the support size, the learner chooses among C(n, 2n/3) parities."""
+    assert support_bits(9) == pytest.approx(math.log2(math.comb(9, 6)))
+    assert support_bits(45) == pytest.approx(math.log2(math.comb(45, 30)))
+    p = 0.03
+    assert parity_rows_floor(9, p, support_bits(9)) == pytest.approx(math.log2(84) / (1 - binary_entropy(p)))
+    assert parity_rows_floor(9, p, support_bits(9)) < parity_rows_floor(9, p)

@@ -33,10 +33,11 @@ from kryptonite_n.io import write_npy
 from kryptonite_n.models import FitTask, model_module
 from kryptonite_n.models.driver import fit_model, training_informative
 from kryptonite_n.paths import dataset_files
-from kryptonite_n.report import pages
+from kryptonite_n.report import pages, tables
 from kryptonite_n.summary import summarise
 
 FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
+RATIO = FRACTIONS["test"] / FRACTIONS["train"]
 
 
 def splits_of(dataset, n: int, seed: int, repeats: int) -> list[Split]:
@@ -100,7 +101,7 @@ def test_published_data_get_a_named_estimate_never_the_oracles_score(tmp_path):
     # The summary takes that estimate, not the XOR oracle's whole-set score.
     metrics = pd.DataFrame([{"model": "xor_oracle", "n": 9, "repeat": r, "validation_acc": 0.9,
                              "test_acc": 0.9 + r / 100, "whole_set_acc": 0.91} for r in range(3)])
-    table = summarise(metrics, {9: truth})
+    table = summarise(metrics, {9: truth}, test_over_train=RATIO)
     assert table.loc[0, "bayes_acc"] == pytest.approx(limit["accuracy"])
     assert table.loc[0, "bayes_acc"] != pytest.approx(0.91)
     assert table.loc[0, "bayes_source"] == LABEL_FREE_PARITY
@@ -170,12 +171,57 @@ def test_worst_case_table_takes_the_minimum_of_the_bounds():
                                               ("exact", "exact", 0.4, 0.5), ("uniform", "average", 0.1, 0.1)]:
         rows.append({"model": "fso_logreg", "n": 9, "scope": "all", "attack": attack, "bound": bound,
                      "eps": 0.5, "clean_acc": 0.96, "robust_acc": robust, "label_preserving_acc": preserving,
-                     "repeats": 2})
+                     "label_preserving_points": 80, "repeats": 2})
     worst = pages.worst_case_table(pd.DataFrame(rows))
     assert worst == [{"model": "fso_logreg", "label": "LR with FSO", "n": 9, "clean": 0.96, "all": 0.4,
-                      "all_attack": "exact", "all_bound": "exact", "all_preserving": 0.5}]
+                      "all_attack": "exact", "all_bound": "exact", "all_preserving": 0.5,
+                      "all_preserving_points": 80}]
     without_exact = pages.worst_case_table(pd.DataFrame(rows[:2] + rows[3:]))
     assert without_exact[0]["all"] == 0.6 and without_exact[0]["all_bound"] == "upper"
+
+
+def adversarial_rows(attack_scores: dict[str, list[tuple[float, float, int]]],
+                     points: int = 100) -> pd.DataFrame:
+    """adversarial.csv rows of LR with FSO at n = 9, scope all, eps 0.5: per attack, per repeat,
+    (robust accuracy, label-preserving accuracy, label-preserving points)."""
+    bounds = attacks.BOUNDS
+    return pd.DataFrame([
+        {"model": "fso_logreg", "n": 9, "repeat": repeat, "scope": "all", "attack": attack,
+         "bound": bounds[attack], "eps": 0.5, "clean_acc": 0.96, "robust_acc": robust,
+         "label_preserving_acc": preserving, "points": points, "label_preserving_points": kept}
+        for attack, scores in attack_scores.items()
+        for repeat, (robust, preserving, kept) in enumerate(scores)])
+
+
+def test_an_exact_row_wins_a_tie_in_the_worst_case_table():
+    # BIM finds every point (0.0), and the exact worst case is 0.0 too: the worst case is known,
+    # not merely bounded, whichever row comes first.
+    scores = {"bim": [(0.0, 0.0, 50)] * 2, "exact": [(0.0, 0.0, 50)] * 2, "fgsm": [(0.3, 0.4, 50)] * 2,
+              "pgd": [(0.0, 0.0, 50)] * 2, "uniform": [(0.9, 0.9, 50)] * 2}
+    summary = tables.attack_summary(adversarial_rows(scores))
+    assert list(summary["attack"]) == ["bim", "exact", "fgsm", "pgd", "uniform"]  # BIM first
+    for order in (summary, summary.iloc[::-1]):
+        (row,) = pages.worst_case_table(order)
+        assert (row["all"], row["all_attack"], row["all_bound"]) == (0.0, "exact", "exact")
+    # A searched attack strictly below the exact mean is impossible; without an exact row the
+    # first upper bound at the minimum is named, as an upper bound.
+    (row,) = pages.worst_case_table(summary[summary["attack"] != "exact"])
+    assert row["all_bound"] == "upper" and row["all_attack"] in ("bim", "pgd")
+
+
+def test_label_preserving_accuracy_is_pooled_by_points_and_hidden_below_30():
+    # Two repeats: 0 of 3 kept points, then 10 of 30: pooled 10/33, not the mean of ratios (1/6).
+    scores = {"pgd": [(0.0, 0.0, 3), (0.0, 1 / 3, 30)], "exact": [(0.0, 0.0, 1), (0.0, 1.0, 3)]}
+    summary = tables.attack_summary(adversarial_rows(scores)).set_index("attack")
+    assert summary.loc["pgd", "label_preserving_points"] == 33
+    assert summary.loc["pgd", "label_preserving_acc"] == pytest.approx(10 / 33)
+    assert summary.loc["pgd", "points"] == 200
+    # 4 points in all: no number (it would read 0.7500), but the count stays.
+    assert summary.loc["exact", "label_preserving_points"] == 4
+    assert math.isnan(summary.loc["exact", "label_preserving_acc"])
+    (row,) = pages.worst_case_table(summary.reset_index())
+    assert row["all_attack"] == "exact" and row["all_preserving"] is None
+    assert row["all_preserving_points"] == 4
 
 
 # --------------------------------------------------------------------------- item 8: training rows only
@@ -252,7 +298,7 @@ def test_gf2_says_when_it_finds_nothing(tmp_path):
          "whole_set_acc": 0.5, "note": details["warning"]},
         {"model": "parity_gf2", "n": 9, "repeat": 1, "validation_acc": 0.95, "test_acc": 0.95,
          "whole_set_acc": 0.95, "note": math.nan}])
-    assert summarise(metrics, {}).loc[0, "note"] == details["warning"]
+    assert summarise(metrics, {}, test_over_train=RATIO).loc[0, "note"] == details["warning"]
 
 
 # --------------------------------------------------------------------------- item 1: network table

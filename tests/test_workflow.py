@@ -63,11 +63,80 @@ def test_unknown_config_key_stops_before_any_job(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-def test_generated_n_must_be_a_multiple_of_three(tmp_path):
+def test_dimensions_below_two_stop_before_any_job(tmp_path):
     run = WorkflowRun(tmp_path, REPO / "config" / "quick.yaml")
-    result = run.run("--config", "dimensions=[10]", check=False)
+    result = run.run("--config", "dimensions=[1]", check=False)
     assert result.returncode != 0
-    assert "multiple of 3" in result.stdout + result.stderr
+    assert "dimensions.0" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def later_edition_config(tmp_path, data_dir) -> WorkflowRun:
+    """The quick study on files of the later edition's layout in ``data_dir``, n = 10: short fits,
+    no attacks, tuning, scaling or carbon (other tests cover those stages)."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+    config |= {"dimensions": [10], "data_dir": str(data_dir), "repeats": 2,
+               "attacks": {"enabled": False}, "network_analysis": {"enabled": False},
+               "carbon": {"enabled": False}, "scaling": {"enabled": False}}
+    models = config["models"]
+    models["mlp"] |= {"max_epochs": 30, "patience": 10}
+    models["poly_logreg"] |= {"dimensions": None, "epochs": 3}  # by_n has n = 9 only
+    models["mock_baseline"] = {"enabled": False}
+    models["mlp_tuned"] = {"enabled": False}
+    path = tmp_path / "later-edition.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return WorkflowRun(tmp_path / "run", path)
+
+
+def test_later_edition_files_run_end_to_end(tmp_path):
+    """n = 10 (not a multiple of 3), one noise for every feature, half of them in the parity,
+    read from a data_dir as a user of the later edition would: every model runs, the
+    shape-selected ones say they are not applicable, the reference is cross-fitted, hidden
+    labels are written, and the pages say all of it."""
+    import pandas as pd
+
+    data = generate(10, 12, GeneratorSettings(rows_per_feature=300, hidden_rows=1000, layout="shared",
+                                              parity_share=0.5))
+    folder = tmp_path / "published"
+    folder.mkdir()
+    files = dataset_files(folder, 10)
+    for key in ("X", "y", "hidden_X"):
+        np.save(files[key], getattr(data, key))
+    run = later_edition_config(tmp_path, folder)
+    pages = [f"results/report/docs/{page}.md" for page in ("index", "data", "secret", "models")]
+    run.run("--", "results/summary.csv", "results/hiddenlabels/y_predicted_10.npy",
+            "results/support.csv", *pages)
+    out = run.directory / "results"
+    labels = np.load(out / "hiddenlabels" / "y_predicted_10.npy")
+    assert labels.shape == (1000,) and set(np.unique(labels)) <= {0, 1}
+    summary = pd.read_csv(out / "summary.csv").set_index("model")
+    # Every model of the configuration ran at n = 10: none is left out for want of a table row.
+    assert {"mlp", "poly_logreg", "xor_oracle", "fso_logreg", "parity_gf2"} <= set(summary.index)
+    assert (summary["repeats"] == 2).all()
+    for model in ("xor_oracle", "fso_logreg"):
+        assert summary.loc[model, "note"].startswith("not applicable: the noise shapes separate no family")
+        assert pd.isna(summary.loc[model, "test_acc_mean"])
+    gf2 = summary.loc["parity_gf2"]
+    bayes = data.truth["bayes"]["accuracy"]
+    assert abs(gf2["test_acc_mean"] - bayes) < 0.02 and pd.isna(gf2["note"])
+    # The reference: cross-fitted (no label-free rule exists here), near the generator's Bayes.
+    assert gf2["bayes_source"].startswith("cross-fitted GF(2) parity rule")
+    assert abs(gf2["bayes_acc"] - bayes) < 0.015
+    assert pd.isna(gf2["target"])  # no published target at n = 10
+    support = pd.read_csv(out / "support.csv")
+    assert support[support["model"] == "parity_gf2"]["features"].tolist() == [
+        " ".join(map(str, data.truth["informative"]))] * 2
+    features = pd.read_csv(out / "data" / "n10" / "features.csv")
+    assert set(features["family"]) == {"gaussian"} and features["threshold"].between(0.45, 0.55).all()
+    text = {page: (run.directory / path).read_text()
+            for page, path in zip(("index", "data", "secret", "models"), pages, strict=True)}
+    assert "cross-fitted GF(2) parity rule" in text["data"] and "a model may score above it" in text["data"]
+    assert "At no n do the shapes separate the features" in text["data"]
+    assert "no target" in text["data"] and "no target" in text["index"]
+    assert "not applicable" in text["secret"] and "not applicable" in text["index"]
+    assert "the n = 9 row" in text["models"]
 
 
 def _published_folder(tmp_path, n=9):

@@ -4,6 +4,14 @@ Every compute job opens one ``carbon_meter`` around its whole computation and ma
 phases with ``meter.measure(stage)``; the meter writes one CSV per job, one row per phase,
 and ``aggregate`` gathers the jobs' CSVs into the study's table.
 
+Nothing here is a measurement unless a meter read the CPU (RAPL...): CodeCarbon estimates the
+CPU's power from a TDP where it has no meter, and the RAM's always from a model. Each row keeps
+CodeCarbon's readings as read, and records what is needed to charge each watt once (when the
+phase ran, its CPU seconds and resident memory, the machine's CPUs and RAM power, the TDP
+CodeCarbon found and whether that was a lookup); ``aggregate`` then charges every row its share
+of the machine's power at each instant, with the TDP used stated per row
+(kryptonite_n.carbon_share).
+
 CodeCarbon 3.3.2 needs about 1.3 s to get ready on an idle 2-core machine (2 s counting its
 imports; about 6 s when two jobs start together), a lot beside the study's many short jobs.
 Almost all of it is one call: to look the CPU's TDP up in its registry CodeCarbon reads the
@@ -37,6 +45,8 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import logging
+import os
+import socket
 import sys
 import threading
 import time
@@ -47,15 +57,32 @@ from typing import Any
 
 import pandas as pd
 
-from kryptonite_n.carbon_share import POWER_SOURCES, SHARE_COLUMNS, attribute, cpu_counters
+from kryptonite_n.carbon_share import (
+    POWER_SOURCES,
+    SHARE_COLUMNS,
+    TDP_FLOOR_W,
+    attribute,
+    cpu_counters,
+    phase_memory_mb,
+    resident_mb,
+    utc_iso,
+)
 from kryptonite_n.io import DataError, write_csv
+from kryptonite_n.paths import CARBON_PARTS
 
+#: One job's row per phase. The energy, power and emissions columns are CodeCarbon's readings
+#: as it gives them ("as read"); the rest is what aggregation needs to charge each watt once:
+#: when the phase ran (UTC, ISO 8601) and on which host, the resident memory and CPU seconds of
+#: the job's process tree, the machine's logical CPUs and its RAM power (CodeCarbon's model for
+#: the machine's whole memory), the CPU that CodeCarbon found and the TDP it gave it.
 COLUMNS = [
     "stage", "model", "n", "repeat", "duration_s", "energy_kwh", "cpu_energy_kwh",
     "ram_energy_kwh", "emissions_kg", "cpu_power_w", "ram_power_w", "country", "measurement",
     "codecarbon_version", "cpu_power_source", "tdp_w", "cpu_time_s", "machine_busy_s",
+    "started_at", "ended_at", "host", "rss_mb", "machine_cpus", "machine_ram_power_w", "cpu_model",
+    "tdp_generic",
 ]
-#: What aggregation adds: each row's share of the package and the energy charged to it.
+#: What aggregation adds: the TDP used and why, each row's shares and the energy charged to it.
 AGGREGATE_COLUMNS = [*COLUMNS, *[c for c in SHARE_COLUMNS if c not in COLUMNS]]
 #: Phases, each named for what it holds: ``data`` making or reading a dataset, ``explore``
 #: its exploration tables, ``split`` its train/validation/test splits; ``train`` and
@@ -63,10 +90,12 @@ AGGREGATE_COLUMNS = [*COLUMNS, *[c for c in SHARE_COLUMNS if c not in COLUMNS]]
 #: (inference = predicting the test and hidden sets), ``score`` their accuracies on every split,
 #: ``train_variants`` the activation variants of the network analysis, ``network_analysis``
 #: their weight and gradient measures and attacks, ``decision_boundary`` the boundary grids.
-STAGES = ("data", "explore", "split", "train", "inference", "score", "attack", "train_variants",
+#: ``tune`` is the hyperparameter search's: its jobs mark their trials ``train``, and aggregation
+#: charges them to ``tune`` by where the job wrote its CSV (``job_stage``), apart from the fits.
+STAGES = ("data", "explore", "split", "tune", "train", "inference", "score", "attack", "train_variants",
           "network_analysis", "decision_boundary", "scaling", "report")
 ENERGY_COLUMNS = ["energy_kwh", "cpu_energy_kwh", "ram_energy_kwh", "emissions_kg", "cpu_power_w",
-                  "ram_power_w"]
+                  "ram_power_w", "machine_ram_power_w", "tdp_generic", "cpu_model"]
 DISABLED = "disabled"
 UNAVAILABLE = "unavailable"
 #: How CodeCarbon measures the CPU, by the mode of the CPU object it set up.
@@ -87,6 +116,9 @@ log = logging.getLogger(__name__)
 class CarbonSettings:
     enabled: bool = True
     country: str = "GBR"
+    #: The CPU's TDP (W) where CodeCarbon's is implausible; None keeps CodeCarbon's (flagged).
+    tdp_w: float | None = None
+    tdp_floor_w: float = TDP_FLOOR_W
 
     @classmethod
     def of(cls, settings: CarbonSettings | dict | None) -> CarbonSettings:
@@ -101,6 +133,12 @@ class CarbonSettings:
             raise DataError(f"carbon.enabled must be true or false, got {chosen.enabled!r}")
         if not (isinstance(chosen.country, str) and len(chosen.country) == 3 and chosen.country.isupper()):
             raise DataError(f"carbon.country must be an ISO 3166-1 alpha-3 code, got {chosen.country!r}")
+        for key in ("tdp_w", "tdp_floor_w"):
+            value = getattr(chosen, key)
+            if (value is not None or key == "tdp_floor_w") and not (
+                    isinstance(value, int | float) and not isinstance(value, bool) and value > 0):
+                raise DataError(f"carbon.{key} must be a number of watts above 0"
+                                f"{' or null' if key == 'tdp_w' else ''}, got {value!r}")
         return chosen
 
 
@@ -194,6 +232,54 @@ def power_source(tracker: Any) -> tuple[str, float | None]:
     return "other", None
 
 
+def _registry_tdp(model: str | None) -> float | None:
+    """The TDP CodeCarbon's table gives ``model`` (None if absent): for a CPU missing from it
+    CodeCarbon makes up 4 W per logical CPU and says so only in a warning."""
+    from codecarbon.core import cpu
+    from codecarbon.core.hardware_cache import get_cached_tdp
+
+    if not model:
+        return None
+    try:
+        return get_cached_tdp(cpu)._get_cpu_power_from_registry(model)
+    except Exception as error:  # private API: an unknown answer, never a failed job
+        log.debug("CodeCarbon's CPU table lookup failed: %s", error)
+        return None
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """What CodeCarbon found: the CPU's name, whether its TDP is CodeCarbon's default for a CPU
+    missing from its table (rather than the table's figure), and the machine's RAM power."""
+
+    cpu_model: str | None = None
+    tdp_generic: bool | None = None
+    machine_ram_power_w: float | None = None
+
+
+def hardware_of(tracker: Any) -> Hardware:
+    """The CPU and the machine-wide RAM power, from the hardware objects CodeCarbon set up.
+
+    The RAM power is CodeCarbon's own model (watts per DIMM, DIMMs guessed from the size)
+    applied to the machine's whole memory, not to the process's: one figure for the machine,
+    which aggregation shares among the jobs running at the same time.
+    """
+    from codecarbon.external.hardware import CPU
+    from codecarbon.external.ram import RAM
+
+    found: dict[str, Any] = {}
+    for hardware in tracker._hardware:
+        if isinstance(hardware, CPU):
+            found["cpu_model"] = str(hardware._model) if hardware._model else None
+            found["tdp_generic"] = bool(getattr(hardware, "_is_generic_tdp", False)) \
+                or _registry_tdp(hardware._model) is None
+        elif isinstance(hardware, RAM):
+            force = getattr(hardware, "_force_ram_power", None)
+            found["machine_ram_power_w"] = float(force if force is not None else
+                                                 hardware._calculate_ram_power(hardware.machine_memory_GB))
+    return Hardware(**found)
+
+
 def _cpu_description(tracker: Any) -> str:
     from codecarbon.external.hardware import CPU
 
@@ -220,6 +306,7 @@ class _Tracker:
         self.method = UNAVAILABLE
         self.power_source: str | None = None
         self.tdp_w: float | None = None
+        self.hardware = Hardware()
         self.version = _installed_version()
         self.failure: str | None = None
         self.tasks_started = 0
@@ -257,6 +344,7 @@ class _Tracker:
             self.tracker.get_detected_hardware()  # the slow hardware probe
             self.method = measurement_method(self.tracker)
             self.power_source, self.tdp_w = power_source(self.tracker)
+            self.hardware = hardware_of(self.tracker)
             log.info("carbon: CodeCarbon %s offline tracker, country %s, CPU measured by %s %s",
                      self.version, country, self.method, _cpu_description(self.tracker))
         except Exception as error:
@@ -352,20 +440,25 @@ class Meter:
         self._active = True
         start = time.perf_counter()
         cpu_start, busy_start, _ = cpu_counters()
+        rss_start = resident_mb()
         try:
             yield
         finally:
             self._active = False
         row["duration_s"] = time.perf_counter() - start
-        cpu_end, busy_end, _ = cpu_counters()
-        # The job's and the machine's CPU seconds over the phase: aggregation shares out
-        # whole-package readings by their ratio (kryptonite_n.carbon_share).
+        cpu_end, busy_end, ended = cpu_counters()
+        # The job's and the machine's CPU seconds over the phase, when it ran and the memory it
+        # held: aggregation shares the machine's power out by them (kryptonite_n.carbon_share).
         row["cpu_time_s"], row["machine_busy_s"] = cpu_end - cpu_start, busy_end - busy_start
+        row["started_at"], row["ended_at"] = utc_iso(ended - row["duration_s"]), utc_iso(ended)
+        row["rss_mb"] = phase_memory_mb(rss_start, resident_mb())
+        row["host"], row["machine_cpus"] = socket.gethostname(), os.cpu_count()
         if started:
             data = self.tracker.stop_task(task)
             if data is not None:
                 row.update(_phase_columns(data), measurement=self.tracker.method,
-                           cpu_power_source=self.tracker.power_source, tdp_w=self.tracker.tdp_w)
+                           cpu_power_source=self.tracker.power_source, tdp_w=self.tracker.tdp_w,
+                           **vars(self.tracker.hardware))
         self.rows.append(row)
 
     def finish(self) -> None:
@@ -426,6 +519,11 @@ def phase(stage: str, **labels) -> Iterator[None]:
         yield
 
 
+#: Recording columns that a meter older than the time-sharing one did not write.
+TIMING_COLUMNS = ["started_at", "ended_at", "host", "rss_mb", "machine_cpus", "machine_ram_power_w",
+                  "cpu_model", "tdp_generic"]
+
+
 def read_carbon(path: Path | str) -> pd.DataFrame:
     """Read one job's carbon CSV, checking it has the meter's columns and stages."""
     try:
@@ -434,11 +532,23 @@ def read_carbon(path: Path | str) -> pd.DataFrame:
         raise DataError(f"{path}: not a readable carbon CSV ({error})") from error
     missing = [column for column in COLUMNS if column not in table.columns]
     if missing:
-        raise DataError(f"{path}: missing carbon columns {missing}")
+        again = " (written by an older meter: rerun the job)" if set(missing) <= set(TIMING_COLUMNS) else ""
+        raise DataError(f"{path}: missing carbon columns {missing}{again}")
     unknown = sorted(set(table["stage"]) - set(STAGES))
     if unknown:
         raise DataError(f"{path}: unknown carbon stages {unknown}; expected {list(STAGES)}")
     return table[COLUMNS]
+
+
+def job_stage(path: Path | str) -> str | None:
+    """The stage every row of a job's CSV is charged to whatever its phases say, if any.
+
+    A tuning search's trials are model fits (its phases say ``train``), but the search is its
+    own stage: its jobs write under ``results/carbon/tune/`` (paths.CARBON_TUNE).
+    """
+    parts = Path(path).parts
+    below = [parts[i + 1] for i in range(len(parts) - 1) if parts[i] == Path(CARBON_PARTS).name]
+    return "tune" if below and below[-1] == "tune" else None
 
 
 def grid_intensity(country: str) -> float:
@@ -456,19 +566,31 @@ def grid_intensity(country: str) -> float:
                                                          GeoMetadata(country_iso_code=country)))
 
 
-def aggregate(csv_paths: list[Path | str], out: Path | str, country: str | None = None) -> None:
-    """Concatenate per-job carbon CSVs into one table, in the order given.
+def aggregate(csv_paths: list[Path | str], out: Path | str, country: str | None = None,
+              tdp_w: float | None = None, tdp_floor_w: float = TDP_FLOOR_W) -> None:
+    """Concatenate per-job carbon CSVs into one table, in the order given, and charge each row.
 
-    With ``country``, emissions are those of the energy measured on that country's grid: jobs
-    record energy, and the grid is chosen here, so a new country reruns only this step.
+    With ``country``, emissions are those of the energy on that country's grid: jobs record
+    energy, and the grid is chosen here, so a new country reruns only this step. Likewise the
+    TDP: where CodeCarbon's is implausible (under ``tdp_floor_w``, or its default for a CPU it
+    does not know) the rows say so and use ``tdp_w`` if given (carbon_share.tdp_choice). The
+    charged columns share the machine's CPU and RAM power among the rows running at the same
+    time (carbon_share.attribute); the columns as read are CodeCarbon's, unchanged.
     """
-    frames = [frame for frame in map(read_carbon, csv_paths) if not frame.empty]
+    frames = []
+    for path in csv_paths:
+        frame = read_carbon(path)
+        if (stage := job_stage(path)) is not None:
+            frame["stage"] = stage
+        if not frame.empty:
+            frames.append(frame)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     for column in ("n", "repeat"):
         table[column] = pd.to_numeric(table[column]).astype("Int64")
     table["model"] = table["model"].astype("string").fillna("")
+    intensity = None
     if country is not None:
+        intensity = grid_intensity(country)
         table["country"] = country
-        table["emissions_kg"] = pd.to_numeric(table["energy_kwh"]) * grid_intensity(country)
-    # Each row is also charged its share of a whole-package reading (carbon_share.attribute).
-    write_csv(out, attribute(table)[AGGREGATE_COLUMNS])
+        table["emissions_kg"] = pd.to_numeric(table["energy_kwh"]) * intensity
+    write_csv(out, attribute(table, tdp_w, tdp_floor_w, intensity)[AGGREGATE_COLUMNS])

@@ -140,28 +140,57 @@ def prepare_config(config: Mapping[str, Any], schema_path: Path | str = SCHEMA_P
     return prepared
 
 
-def model_settings(config: Mapping[str, Any], model: str, n: int) -> dict[str, Any]:
-    """A model's settings for n: its defaults, overridden by the nearest ``by_n`` at or below n.
+def settings_origin(config: Mapping[str, Any], model: str, n: int) -> int | None:
+    """The ``by_n`` row whose settings the model uses at n: n's own, else the nearest n's (ties
+    to the smaller n), or None when the model has no ``by_n`` rows."""
+    keys = sorted(int(key) for key in config["models"][model].get("by_n", {}))
+    if not keys:
+        return None
+    return min(keys, key=lambda key: (abs(key - n), key))
 
-    So n = 24, 30, 45 use the n = 18 row of the paper's tables unless configured themselves.
+
+def model_settings(config: Mapping[str, Any], model: str, n: int) -> dict[str, Any]:
+    """A model's settings for n: its defaults, overridden by n's own ``by_n`` row or, for an n
+    the table has no row for, the nearest n's row (``settings_origin``).
+
+    So n = 24, 30, 45 use the n = 18 row of the paper's tables and n = 10 the n = 9 row, unless
+    configured themselves. The keys a model's spec names in ``own_n_settings`` (e.g. polynomial
+    LR's degree range, which follows the parity's size) come only from n's own row; elsewhere
+    they keep the model's default.
     """
     section = dict(config["models"][model])
     overrides = section.pop("by_n", {})
-    section.pop("enabled", None)
-    section.pop("dimensions", None)
-    below = [int(key) for key in overrides if int(key) <= n]
-    if below:
-        section.update(overrides[str(max(below))])
+    for key in ("enabled", "dimensions", "max_n"):
+        section.pop(key, None)
+    origin = settings_origin(config, model, n)
+    if origin is not None:
+        row = dict(overrides[str(origin)])
+        if origin != n and model in MODELS:
+            for key in spec_of(model).own_n_settings:
+                row.pop(key, None)
+        section.update(row)
     return dict(sorted(section.items()))
 
 
-def model_dimensions(config: Mapping[str, Any], model: str) -> list[int]:
-    """The n this model runs on: the study's dimensions, limited by the model's own list."""
+def skip_reason(config: Mapping[str, Any], model: str, n: int) -> str | None:
+    """Why ``model`` does not run at n (None when it runs): disabled, outside its ``dimensions``,
+    above its ``max_n``, or beyond a limit of its spec (e.g. polynomial LR's basis size)."""
     section = config["models"][model]
     if not section.get("enabled", True):
-        return []
+        return f"not run: models.{model}.enabled is false"
     allowed = section.get("dimensions")
-    return [n for n in config["dimensions"] if allowed is None or n in allowed]
+    if allowed is not None and n not in allowed:
+        return f"not run: n={n} is outside models.{model}.dimensions"
+    if section.get("max_n") is not None and n > int(section["max_n"]):
+        return f"not run: n={n} is above models.{model}.max_n ({int(section['max_n'])})"
+    beyond = spec_of(model).beyond_limits if model in MODELS else None
+    return beyond(model_settings(config, model, n), n) if beyond else None
+
+
+def model_dimensions(config: Mapping[str, Any], model: str) -> list[int]:
+    """The n this model runs on: the study's dimensions (the data's n), limited by the model's
+    own ``dimensions`` list, its ``max_n`` and its spec's limits (``skip_reason``)."""
+    return [n for n in config["dimensions"] if skip_reason(config, model, n) is None]
 
 
 def _rows(schema: dict, root: dict, prefix: str) -> list[tuple[str, str, str, str]]:

@@ -1,8 +1,14 @@
 """Kryptonite-N datasets: generate them faithfully, read published ones safely, split them.
 
-A Kryptonite-N row holds n values, each a fair bit plus noise from one of three families:
-uniform (the irrelevant third), Laplace and Gaussian (the informative two thirds). The label
-is the parity of the informative bits, flipped at random with a small probability.
+A Kryptonite-N row holds n values, each a fair bit plus noise. The label is the parity of the
+bits of the informative features (``parity_share`` of them, 2/3 in the first edition), flipped
+at random with a small probability. Two layouts of the noise (``GeneratorSettings.layout``):
+
+* ``families`` (the first edition, n = 9, 12, ..., 45): one of three families per feature,
+  uniform on the irrelevant features, Laplace and Gaussian on the informative ones, so the
+  noise shape gives each feature's role away;
+* ``shared`` (the later edition, n = 10, 12, ..., 20): every feature has the same Gaussian
+  noise (``scales.gaussian``), so no noise shape tells an informative feature from another.
 """
 
 from __future__ import annotations
@@ -21,6 +27,12 @@ from kryptonite_n.io import DataError, write_json, write_npy
 
 FAMILIES = ("uniform", "laplace", "gaussian")
 IRRELEVANT_FAMILY = "uniform"
+#: The noise layouts the generator draws (module docstring).
+LAYOUTS = ("families", "shared")
+#: The one family of every feature in the ``shared`` layout.
+SHARED_FAMILY = "gaussian"
+#: Share of the features in the parity, as measured on the first edition's files (2n/3).
+FIRST_EDITION_PARITY_SHARE = 2 / 3
 
 #: The mock paper's accuracy targets, which it claimed no model would reach.
 TARGETS = {9: 0.95, 12: 0.925, 15: 0.90, 18: 0.875, 24: 0.80, 30: 0.75, 45: 0.70}
@@ -82,7 +94,16 @@ class GeneratorSettings:
         default_factory=lambda: {"uniform": 0.025, "laplace": 0.05, "gaussian": 0.1}
     )
     flip_rate: float | None = None
-    irrelevant_share: float = 1 / 3
+    #: Share of the n features whose bits make the parity (rounded to a count, at least 1).
+    parity_share: float = FIRST_EDITION_PARITY_SHARE
+    #: ``families`` or ``shared`` (module docstring).
+    layout: str = "families"
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise DataError(f"generator.layout={self.layout!r}: expected one of {LAYOUTS}")
+        if not 0 < self.parity_share <= 1:
+            raise DataError(f"generator.parity_share={self.parity_share}: expected a share in (0, 1]")
 
     def flip_rate_for(self, n: int) -> float:
         return default_flip_rate(n) if self.flip_rate is None else self.flip_rate
@@ -103,14 +124,17 @@ class Dataset:
         return int(self.X.shape[1])
 
 
-def family_counts(n: int, irrelevant_share: float) -> dict[str, int]:
-    """How many features each family gets; the informative ones split evenly."""
-    irrelevant = round(n * irrelevant_share)
-    informative = n - irrelevant
-    if irrelevant < 0 or informative < 1:
-        raise DataError(f"n={n} with irrelevant_share={irrelevant_share} leaves no informative feature")
+def parity_size(n: int, parity_share: float) -> int:
+    """How many features make the parity: ``parity_share`` of n, rounded, at least 1."""
+    return min(n, max(1, round(n * parity_share)))
+
+
+def family_counts(n: int, parity_share: float) -> dict[str, int]:
+    """How many features each family gets in the ``families`` layout; the informative ones
+    split evenly between Laplace and Gaussian."""
+    informative = parity_size(n, parity_share)
     laplace = informative // 2
-    return {"uniform": irrelevant, "laplace": laplace, "gaussian": informative - laplace}
+    return {"uniform": n - informative, "laplace": laplace, "gaussian": informative - laplace}
 
 
 def _noise(rng: np.random.Generator, family: str, scale: float, size: int) -> np.ndarray:
@@ -147,13 +171,18 @@ def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Da
     The same (n, seed, settings) always gives byte-identical arrays.
     """
     settings = settings or GeneratorSettings()
-    if n <= 0 or n % 3:
-        raise DataError(f"n={n}: generated Kryptonite-N needs a positive multiple of 3")
+    if n < 2:
+        raise DataError(f"n={n}: generated Kryptonite-N needs at least 2 features")
     rng = np.random.default_rng(np.random.SeedSequence([seed, n]))
-    counts = family_counts(n, settings.irrelevant_share)
-    families = [f for f in FAMILIES for _ in range(counts[f])]
-    families = [families[i] for i in rng.permutation(n)]
-    informative = np.array([j for j, f in enumerate(families) if f != IRRELEVANT_FAMILY])
+    if settings.layout == "families":
+        counts = family_counts(n, settings.parity_share)
+        families = [f for f in FAMILIES for _ in range(counts[f])]
+        families = [families[i] for i in rng.permutation(n)]
+        informative = np.array([j for j, f in enumerate(families) if f != IRRELEVANT_FAMILY])
+    else:
+        # One noise for every feature: the parity's features are a seeded draw, nothing marks them.
+        families = [SHARED_FAMILY] * n
+        informative = np.sort(rng.permutation(n)[:parity_size(n, settings.parity_share)])
     flip_rate = settings.flip_rate_for(n)
     X, y, flips = _draw(rng, settings.rows_per_feature * n, families, settings.scales,
                         informative, flip_rate)
@@ -167,6 +196,8 @@ def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Da
         "flip_rate": flip_rate,
         "flipped_rows": int(flips.sum()),
         "scales": dict(settings.scales),
+        "layout": settings.layout,
+        "parity_share": settings.parity_share,
         "hidden_labels_file": paths.HIDDEN_LABELS.format(n=n),
         "settings": asdict(settings),
         "source": "generated",
@@ -241,7 +272,7 @@ def read_dataset(files: Mapping[str, Path | str], n: int) -> Dataset:
     if "hidden_y" in files:
         hidden_y = _check_labels(files["hidden_y"], _load_npy(files["hidden_y"]),
                                  hidden_X.shape[0], files["hidden_X"])
-    truth = json.loads(files["truth"].read_text()) if "truth" in files else None
+    truth = _read_truth(files["truth"]) if "truth" in files else None
     return Dataset(X=X, y=y, hidden_X=hidden_X, hidden_y=hidden_y, truth=truth)
 
 
@@ -250,14 +281,18 @@ def read_published(folder: Path | str, n: int) -> Dataset:
     return read_dataset(paths.dataset_files(folder, n), n)
 
 
+def _read_truth(path: Path | str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise DataError(f"{path}: not a readable truth file ({error})") from error
+
+
 def read_truths(paths_: Iterable[Path | str]) -> dict[int, dict]:
     """n -> the truth.json written beside each dataset, in order of n."""
     truths = {}
     for path in paths_:
-        try:
-            truth = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise DataError(f"{path}: not a readable truth file ({error})") from error
+        truth = _read_truth(path)
         truths[int(truth["n"]) if "n" in truth else paths.n_of(path)] = truth
     return dict(sorted(truths.items()))
 

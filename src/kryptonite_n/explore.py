@@ -6,6 +6,16 @@ family (uniform, Laplace, Gaussian; zero-centred, one scale parameter each) is f
 residuals by maximum likelihood, and the family with the highest log-likelihood wins. Equal
 parameter counts make this the same choice AIC or BIC would make; it needs no threshold and
 is invariant to the noise scale, so it works for any n and any configured scales.
+
+The bit of a value is read against a threshold found per feature from the rows themselves
+(``feature_levels``): the two levels of the feature are the centres of a two-means split of
+its values (Lloyd's iterations from its lowest and highest values), and the threshold is their
+midpoint, about 0.5 for bits 0 and 1, wherever the data put the levels.
+
+The noise shapes *separate* the features (``separation``) only when some feature is inferred
+irrelevant (uniform noise) and some is not. When every feature gets the same family (the later
+edition, whose features share one noise), the shapes tell no informative feature apart: a rule
+that selects by shape has nothing to select, and says so instead of guessing.
 """
 
 from __future__ import annotations
@@ -21,11 +31,44 @@ from kryptonite_n.carbon import phase
 from kryptonite_n.data import IRRELEVANT_FAMILY, Dataset, load_dataset
 from kryptonite_n.io import DataError, write_csv
 
+#: How ``feature_levels`` finds the threshold, in the words the tables and pages use.
+THRESHOLD_METHOD = "midpoint of the two levels of a two-means split of the feature's values"
+#: Lloyd iterations of the two-means split (it settles in a few for two well-separated bumps).
+LEVEL_ITERATIONS = 20
+
+
+def feature_levels(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per feature: the low level, the high level and the threshold between them.
+
+    A one-dimensional two-means split of each column (Lloyd's iterations started at the
+    column's lowest and highest value); the threshold is the midpoint of the two centres.
+    A column with one value has both levels at it.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    low, high = X.min(axis=0), X.max(axis=0)
+    for _ in range(LEVEL_ITERATIONS):
+        threshold = (low + high) / 2
+        upper = threshold < X
+        counts = upper.sum(axis=0)
+        new_high = np.where(counts > 0, np.where(upper, X, 0).sum(axis=0) / np.maximum(counts, 1), high)
+        rest = len(X) - counts
+        new_low = np.where(rest > 0, np.where(upper, 0, X).sum(axis=0) / np.maximum(rest, 1), low)
+        if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+            break
+        low, high = new_low, new_high
+    return low, high, (low + high) / 2
+
+
+def feature_thresholds(X: np.ndarray) -> np.ndarray:
+    """The threshold of every feature, found from the rows ``X`` (``feature_levels``)."""
+    return feature_levels(X)[2]
+
 
 def residuals(X: np.ndarray) -> np.ndarray:
-    """Each value minus its nearest bit (0 or 1)."""
+    """Each value minus its nearest level (``feature_levels``; 0 or 1 for Kryptonite-N's bits)."""
     X = np.asarray(X, dtype=np.float64)
-    return X - (X > 0.5)
+    low, high, threshold = feature_levels(X)
+    return X - np.where(threshold < X, high, low)
 
 
 def family_log_likelihoods(residual: np.ndarray) -> dict[str, float]:
@@ -50,18 +93,53 @@ def infer_family(residual: np.ndarray) -> str:
 def feature_table(X: np.ndarray) -> pd.DataFrame:
     """One row per feature: moments of the value and of its residual, inferred family."""
     X = np.asarray(X, dtype=np.float64)
-    res = residuals(X)
+    low, high, threshold = feature_levels(X)
+    res = X - np.where(threshold < X, high, low)
     families = [infer_family(res[:, j]) for j in range(X.shape[1])]
     return pd.DataFrame({
         "feature": np.arange(X.shape[1]),
         "mean": X.mean(axis=0),
         "std": X.std(axis=0),
+        "low_level": low,
+        "high_level": high,
+        "threshold": threshold,
         "residual_std": res.std(axis=0),
         # Pearson's kurtosis: 3 for a Gaussian, 1.8 for a uniform, 6 for a Laplace.
         "kurtosis": kurtosis(res, axis=0, fisher=False),
         "family": families,
         "informative": [f != IRRELEVANT_FAMILY for f in families],
     })
+
+
+def separation(table: pd.DataFrame) -> str | None:
+    """None when the inferred noise shapes separate the features into irrelevant and
+    informative ones; else why they do not (the reason a shape-selected rule is not applicable)."""
+    families = table["family"].astype(str)
+    found = sorted(set(families))
+    if (families == IRRELEVANT_FAMILY).all():
+        return (f"the noise shapes separate no family: every one of the {len(table)} features has "
+                f"noise of the irrelevant ({IRRELEVANT_FAMILY}) shape")
+    if not (families == IRRELEVANT_FAMILY).any():
+        return (f"the noise shapes separate no family: none of the {len(table)} features has noise of "
+                f"the irrelevant ({IRRELEVANT_FAMILY}) shape (found {', '.join(found)}), so the shapes "
+                "mark no feature as outside the parity")
+    return None
+
+
+def separation_summary(table: pd.DataFrame) -> dict[str, object]:
+    """What the exploration found for one n, for the pages: family counts, whether the shapes
+    separate the features (and why not), the thresholds and how they were found."""
+    reason = separation(table)
+    counts = table["family"].astype(str).value_counts()
+    return {
+        "families": {family: int(counts.get(family, 0)) for family in ("uniform", "laplace", "gaussian")},
+        "separates": reason is None,
+        "reason": reason or "",
+        "informative": informative_features(table) if reason is None else [],
+        "threshold_min": float(table["threshold"].min()) if "threshold" in table else None,
+        "threshold_max": float(table["threshold"].max()) if "threshold" in table else None,
+        "threshold_method": THRESHOLD_METHOD,
+    }
 
 
 def informative_features(table: pd.DataFrame) -> list[int]:

@@ -18,6 +18,7 @@ from kryptonite_n import paths
 from kryptonite_n.config import model_dimensions, model_settings
 from kryptonite_n.models import MODELS, spec, specs
 from kryptonite_n.report.catalogue import FAMILIES, FIGURE_FILES, figure_names
+from kryptonite_n.scaling import BREAKS as SCALING_BREAKS
 from kryptonite_n.scaling import scaled_dimensions
 from kryptonite_n.tuning import TUNABLE, check_settings, searches
 
@@ -251,6 +252,7 @@ class StudyPlan:
         sources["boundary"] = expand(paths.BOUNDARY, n=self.analysed)
         sources["carbon"] = [paths.CARBON]
         sources["scaling"] = self.scaling_targets()
+        sources["scaling_breaks"] = [SCALING_BREAKS] if sources["scaling"] else []
         sources["trials"] = self.fits(paths.TRIALS, self.tuned)
         sources["importances"] = self.fits(paths.IMPORTANCES, self.tuned)
         return sources

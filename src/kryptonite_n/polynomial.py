@@ -10,6 +10,12 @@ The expanded matrix is never built (31180 monomials x 21600 rows at n = 18):
 ``kryptonite_n.monomials.MonomialBasis`` computes the decision function and its gradient
 from half products, which is exact. L1 uses a proximal (soft-threshold) step, so unused
 monomials get true zeros, and the saved model keeps only the nonzero ones.
+
+The degree range is configured per n (the response paper's table). For an n without its own
+row (``min_degree``/``max_degree`` null), it is taken from each repeat's training rows
+(``support_degrees``): the size k of the parity that the GF(2) search finds on the training
+bits (each feature thresholded between its two levels), and the degrees k - 1 .. k + 1 around
+it, so that the model still has to find *which* monomial of about that size carries the label.
 """
 
 from __future__ import annotations
@@ -51,6 +57,9 @@ class PolyLogregPredictor:
     alpha: float
     monomials_total: int
     epoch_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: How the degree range was chosen, and any doubt about it (for metrics.json and the note).
+    degree_source: str = "configured"
+    warning: str = ""
 
     def __post_init__(self) -> None:
         self.monomials = np.asarray(self.monomials, dtype=bool).reshape(-1, len(self.mean))
@@ -114,6 +123,8 @@ class PolyLogregPredictor:
             "intercept": float(self.intercept),
             "epochs": len(self.epoch_losses),
             "final_train_loss": float(self.epoch_losses[-1]) if len(self.epoch_losses) else None,
+            "degree_source": self.degree_source,
+            **({"warning": self.warning} if self.warning else {}),
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -199,19 +210,55 @@ def train_sgd(basis: MonomialBasis, X: np.ndarray, y: np.ndarray, settings: dict
     return basis.coefficients(matrix), float(intercept), losses
 
 
+def support_degrees(X: np.ndarray, y: np.ndarray, n: int, seed: int, repeat: int,
+                    window: int) -> tuple[int, int, str, str]:
+    """The degree range taken from training rows: the parity size k that the GF(2) search finds
+    on them, and k - window .. k + window (within 1..n). Returns the range, how it was found,
+    and a warning when the search found no parity clearly better than chance."""
+    from kryptonite_n.explore import feature_thresholds
+    from kryptonite_n.models.parity_gf2 import SEED_TAG, search_parity
+
+    rng = np.random.default_rng(np.random.SeedSequence([seed, n, repeat, SEED_TAG, 2]))
+    w, summary = search_parity(np.asarray(X) > feature_thresholds(X), y, extra_rows=4, rng=rng,
+                               max_subsets=2000, miss_probability=1e-6)
+    k = max(1, int(np.count_nonzero(w[:n])))
+    low, high = max(1, k - window), min(n, k + window)
+    source = f"training rows: GF(2) parity of {k} features found, degrees {low}..{high}"
+    warning = "" if summary["better_than_chance"] else (
+        f"polynomial LR: the GF(2) search found no parity clearly better than chance on the training "
+        f"rows of repeat {repeat}, so its degree range {low}..{high} is a guess")
+    return low, high, source, warning
+
+
 def fit(task: FitTask) -> list[PolyLogregPredictor]:
+    from kryptonite_n.models.poly_logreg import SUPPORT_WINDOW
+
     settings = task.settings
-    min_degree, max_degree = int(settings["min_degree"]), int(settings["max_degree"])
-    total = check_monomials(task.n, min_degree, max_degree, int(settings["max_monomials"]))
-    incidence = enumerate_monomials(task.n, min_degree, max_degree)
-    basis = MonomialBasis(incidence)
-    log.info("polynomial LR n=%d: %d monomials of degree %d..%d, factor matrix %s",
-             task.n, total, min_degree, max_degree, basis.shape)
+    configured = settings.get("min_degree") is not None and settings.get("max_degree") is not None
+    bases: dict[tuple[int, int], tuple[int, np.ndarray, MonomialBasis]] = {}
+
+    def basis_of(low: int, high: int) -> tuple[int, np.ndarray, MonomialBasis]:
+        if (low, high) not in bases:
+            total = check_monomials(task.n, low, high, int(settings["max_monomials"]))
+            incidence = enumerate_monomials(task.n, low, high)
+            bases[low, high] = (total, incidence, MonomialBasis(incidence))
+            log.info("polynomial LR n=%d: %d monomials of degree %d..%d, factor matrix %s",
+                     task.n, total, low, high, bases[low, high][2].shape)
+        return bases[low, high]
+
     predictors = []
     with tqdm(total=len(task.repeats) * int(settings["epochs"]), file=sys.stderr,
               desc=f"polynomial LR n={task.n} epochs", mininterval=5) as progress:
         for i, repeat in enumerate(task.repeats):
             X, y = task.part(i, "train")
+            if configured:
+                min_degree, max_degree = int(settings["min_degree"]), int(settings["max_degree"])
+                source, warning = "configured", ""
+            else:
+                min_degree, max_degree, source, warning = support_degrees(
+                    X, y, task.n, task.seed, repeat, SUPPORT_WINDOW)
+                log.info("repeat %d: %s", repeat, source)
+            total, incidence, basis = basis_of(min_degree, max_degree)
             mean, scale = standardise(X)
             rng = np.random.default_rng(np.random.SeedSequence([task.seed, task.n, repeat, 2]))
             coefficients, intercept, losses = train_sgd(
@@ -222,6 +269,7 @@ def fit(task: FitTask) -> list[PolyLogregPredictor]:
                 intercept=intercept, min_degree=min_degree, max_degree=max_degree,
                 penalty=str(settings["penalty"]), alpha=float(settings["alpha"]),
                 monomials_total=total, epoch_losses=np.array(losses),
+                degree_source=source, warning=warning,
             ))
             log.info("repeat %d: %d nonzero coefficients, final train loss %.4f",
                      repeat, len(kept), losses[-1])

@@ -1,33 +1,69 @@
-"""Intervals the report quotes: one home, so that the summary and the pages agree."""
+"""Intervals the report quotes: one home, so that the summary and the pages agree.
+
+The study's repeats re-split the same labelled rows: their training sets share most rows and
+their test sets overlap, so the per-repeat accuracies are correlated and the plain Student-t
+interval of their mean is too narrow. ``mean_interval`` with ``test_over_train`` (the ratio of
+test to training rows) gives the corrected resampled t interval of Nadeau and Bengio (2003,
+"Inference for the generalization error", Machine Learning 52): the sample variance over the
+J repeats multiplied by (1/J + n_test/n_train) instead of 1/J, with J − 1 degrees of freedom.
+With ``test_over_train = 0`` (independent repeats, e.g. the scaling stage's fresh rows) it is
+the plain t interval.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+#: ``ci_method`` of an interval over independent repeats, and over repeats that re-split one set.
+PLAIN_T = "t"
+CORRECTED_T = "corrected_resampled_t"
 
-def mean_interval(values: Iterable[float], level: float = 0.95) -> tuple[float | None, float | None]:
-    """Student-t interval of the mean of ``values`` in [0, 1] (None, None for fewer than two values).
+
+def mean_interval(values: Iterable[float], level: float = 0.95, *,
+                  test_over_train: float = 0.0) -> tuple[float | None, float | None]:
+    """Interval of the mean of ``values`` in [0, 1] (None, None for fewer than two values).
 
     The repeats are few (2 to 10), so the t quantile, not the normal one: with 2 repeats the
-    95 % interval is 12.7 standard errors wide on each side, as it should be.
+    plain 95 % interval is 12.7 standard errors wide on each side, as it should be.
+    ``test_over_train`` > 0 widens it for repeats that re-split the same rows (module docstring).
     """
     array = np.asarray([float(v) for v in values if v is not None and not math.isnan(float(v))])
     if len(array) < 2:
         return None, None
     mean = float(array.mean())
-    half = half_width(array, level)
+    half = half_width(array, level, test_over_train=test_over_train)
     # Accuracies live in [0, 1]: a bound beyond it says nothing more than the bound itself.
     return max(0.0, mean - half), min(1.0, mean + half)
 
 
-def half_width(values: np.ndarray, level: float = 0.95) -> float:
-    """Half the width of the Student-t interval of the mean of two or more ``values`` (unclipped:
-    also for differences, which may be negative)."""
+def half_width(values: np.ndarray, level: float = 0.95, *, test_over_train: float = 0.0) -> float:
+    """Half the width of the t interval of the mean of two or more ``values`` (unclipped: also
+    for differences, which may be negative); corrected for overlapping re-splits when
+    ``test_over_train`` > 0."""
     # Imported here: the workflow's planning imports this module (through scaling) on every parse.
     from scipy import stats
 
+    if test_over_train < 0:
+        raise ValueError(f"test_over_train must be >= 0, got {test_over_train}")
     count = len(values)
-    return float(stats.t.ppf(0.5 + level / 2, count - 1) * np.std(values, ddof=1) / math.sqrt(count))
+    variance = float(np.var(values, ddof=1)) * (1 / count + test_over_train)
+    return float(stats.t.ppf(0.5 + level / 2, count - 1) * math.sqrt(variance))
+
+
+def resampling_ratio(split: Mapping[str, float]) -> float:
+    """n_test / n_train of a ``split`` section (fractions of the same labelled rows)."""
+    try:
+        train, test = float(split["train"]), float(split["test"])
+    except KeyError as error:
+        raise ValueError(f"split needs 'train' and 'test' fractions, got {dict(split)}") from error
+    if train <= 0 or test <= 0:
+        raise ValueError(f"split fractions must be positive, got {dict(split)}")
+    return test / train
+
+
+def interval_method(test_over_train: float) -> str:
+    """The ``ci_method`` name of intervals made with this ratio."""
+    return CORRECTED_T if test_over_train > 0 else PLAIN_T

@@ -1,13 +1,17 @@
 """From the fitted models' metrics to the study's tables and its submitted hidden labels.
 
-* ``summarise_models``: one row per (model, n) with mean, spread and 95 % t-interval over
-  repeats, the challenge target and the Bayes limit (``kryptonite_n.bayes``, with its source),
-  and rows naming the (model, n) pairs not run;
+* ``summarise_models``: one row per (model, n) with mean, spread and 95 % interval over
+  repeats (the corrected resampled t: the repeats re-split the same rows, ``kryptonite_n.stats``;
+  ``ci_method`` names it), the challenge target and the Bayes limit (``kryptonite_n.bayes``,
+  with its source), and rows naming the (model, n) pairs not run;
 * ``choose_hidden_labels``: per n, the hidden-set predictions of the model with the best
-  mean validation accuracy (its best-validation repeat), as the challenge's submission files;
+  mean validation accuracy (its best-validation repeat), as the challenge's submission files,
+  and the choice judged on rows that did not make it (the chosen repeat's test accuracy);
 * ``collect_support``: the feature set each rule-like model found, against the truth.
 
-Choices are made on validation accuracy only: test and hidden scores never pick anything.
+Choices are made on validation accuracy only: test and hidden scores never pick anything, so
+they judge the choice without its optimism (the best of several models and repeats on the same
+validation rows scores above what it will score on new rows).
 """
 
 from __future__ import annotations
@@ -22,21 +26,22 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.bayes import bayes_limit
-from kryptonite_n.config import model_dimensions, model_settings
+from kryptonite_n.config import model_dimensions, model_settings, skip_reason
 from kryptonite_n.data import read_truths, target_accuracy
 from kryptonite_n.io import DataError, read_json, write_csv, write_npy
 from kryptonite_n.models import MODELS, model_rank, spec
-from kryptonite_n.stats import mean_interval
+from kryptonite_n.stats import interval_method, mean_interval, resampling_ratio
 
 log = logging.getLogger(__name__)
 
 METRIC_COLUMNS = ("model", "n", "repeat", "validation_acc", "test_acc", "whole_set_acc")
 SUMMARY_COLUMNS = [
     "model", "n", "repeats", "test_acc_mean", "test_acc_std", "test_acc_ci_low", "test_acc_ci_high",
-    "validation_acc_mean", "whole_set_acc", "hidden_acc_mean", "target", "bayes_acc", "bayes_ci_low",
-    "bayes_ci_high", "bayes_source", "meets_target", "fit_seconds_mean", "note",
+    "ci_method", "validation_acc_mean", "whole_set_acc", "hidden_acc_mean", "target", "bayes_acc",
+    "bayes_ci_low", "bayes_ci_high", "bayes_source", "meets_target", "fit_seconds_mean", "note",
 ]
-CHOICE_COLUMNS = ["n", "model", "repeat", "validation_acc", "mean_validation_acc", "hidden_acc"]
+CHOICE_COLUMNS = ["n", "model", "oracle_assisted", "repeat", "validation_acc", "mean_validation_acc",
+                  "test_acc", "mean_test_acc", "optimism", "hidden_acc"]
 SUPPORT_COLUMNS = ["model", "n", "repeat", "features", "equals_truth"]
 
 
@@ -54,7 +59,10 @@ def read_metric_tables(paths: Iterable[Path | str]) -> pd.DataFrame:
         path = Path(path)
         if not path.exists():
             raise DataError(f"{path}: metrics table not found")
-        frame = pd.read_csv(path)
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise DataError(f"{path}: not a readable metrics table ({error})") from error
         missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
         if missing:
             raise DataError(f"{path}: missing columns {missing}")
@@ -76,7 +84,7 @@ def skip_note(config: Mapping[str, Any], model: str, n: int) -> str:
     """Why ``model`` does not run at n, in words a table reader understands."""
     explain = spec(model).explain_skip
     note = explain(model_settings(config, model, n), n) if explain else None
-    return note or f"not run: n={n} is outside models.{model}.dimensions"
+    return note or skip_reason(config, model, n) or f"not run: n={n} is outside models.{model}.dimensions"
 
 
 def skipped_models(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -114,10 +122,12 @@ def _mean(values: pd.Series) -> float | None:
 
 
 def summarise(metrics: pd.DataFrame, truths: Mapping[int, Mapping[str, Any] | None],
-              skipped: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
+              skipped: Iterable[Mapping[str, Any]] = (), *, test_over_train: float) -> pd.DataFrame:
     """One row per (model, n) fitted, plus a note row per (model, n) skipped.
 
-    The spread is the sample standard deviation over repeats (empty for a single repeat).
+    The spread is the sample standard deviation over repeats (empty for a single repeat). The
+    interval of the mean is the corrected resampled t with ``test_over_train`` = n_test / n_train
+    of the split (``stats.resampling_ratio``): every repeat re-splits the same labelled rows.
     """
     rows = []
     for (model, n), group in metrics.groupby(["model", "n"], sort=False):
@@ -125,12 +135,13 @@ def summarise(metrics: pd.DataFrame, truths: Mapping[int, Mapping[str, Any] | No
         target = target_accuracy(n)
         test = group["test_acc"].astype(float)
         test_mean = float(test.mean())
-        low, high = mean_interval(test)
+        low, high = mean_interval(test, test_over_train=test_over_train)
         rows.append({
             "model": model, "n": n, "repeats": len(group),
             "test_acc_mean": test_mean,
             "test_acc_std": float(test.std(ddof=1)) if len(group) > 1 else None,
             "test_acc_ci_low": low, "test_acc_ci_high": high,
+            "ci_method": "" if low is None else interval_method(test_over_train),
             "validation_acc_mean": float(group["validation_acc"].astype(float).mean()),
             "whole_set_acc": float(group["whole_set_acc"].astype(float).mean()),
             "hidden_acc_mean": _mean(group["hidden_acc"]) if "hidden_acc" in group else None,
@@ -159,10 +170,14 @@ def summarise_models(tables: Iterable[Path | str], truth_files: Iterable[Path | 
                      config: Mapping[str, Any], out: Path | str) -> None:
     """Write results/summary.csv from every metrics.csv table and truth.json.
 
-    ``config`` needs ``dimensions`` and ``models``: they say which (model, n) were not run, and why.
+    ``config`` needs ``dimensions`` and ``models`` (they say which (model, n) were not run, and
+    why) and ``split`` (the intervals' n_test / n_train).
     """
+    if "split" not in config:
+        raise DataError("the summary's configuration has no 'split': the intervals need n_test / n_train")
     metrics = read_metric_tables(tables)
-    table = summarise(metrics, read_truths(truth_files), skipped_models(config))
+    table = summarise(metrics, read_truths(truth_files), skipped_models(config),
+                      test_over_train=resampling_ratio(config["split"]))
     log.info("summary of %d fitted (model, n) pairs and %d skipped", (table["repeats"] > 0).sum(),
              (table["repeats"] == 0).sum())
     write_csv(out, table)
@@ -175,6 +190,10 @@ def choose_models(metrics: pd.DataFrame) -> pd.DataFrame:
     """Per n, the model with the best mean validation accuracy and its best-validation repeat.
 
     Ties go to the first model by name and the lowest repeat, so the choice is deterministic.
+    The validation rows made the choice, so its validation accuracy is optimistic (the best of
+    several models and repeats); the choice is judged on the chosen repeat's test rows, which
+    chose nothing: ``optimism`` is validation minus test accuracy of the chosen repeat.
+    ``oracle_assisted`` says whether the model took its features from the noise shapes.
     """
     rows = []
     for n, at_n in metrics.groupby("n", sort=True):
@@ -184,9 +203,14 @@ def choose_models(metrics: pd.DataFrame) -> pd.DataFrame:
         runs = at_n[at_n["model"] == model].sort_values("repeat", kind="stable")
         best = runs.loc[runs["validation_acc"].astype(float).idxmax()]
         hidden = best.get("hidden_acc")
+        test = float(best["test_acc"])
         rows.append({
-            "n": int(n), "model": model, "repeat": int(best["repeat"]),
+            "n": int(n), "model": model,
+            "oracle_assisted": _flag(spec(model).oracle_assisted if model in MODELS else None),
+            "repeat": int(best["repeat"]),
             "validation_acc": float(best["validation_acc"]), "mean_validation_acc": float(means[model]),
+            "test_acc": test, "mean_test_acc": float(runs["test_acc"].astype(float).mean()),
+            "optimism": float(best["validation_acc"]) - test,
             "hidden_acc": None if hidden is None or pd.isna(hidden) else float(hidden),
         })
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)

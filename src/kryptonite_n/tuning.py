@@ -1,25 +1,34 @@
-"""A hyperparameter search for the MLP with Optuna: resumable, deterministic with one worker.
+"""A hyperparameter search for the MLP with Optuna: warm-started, resumable, deterministic with
+one worker.
 
 One study per (model, n) lives in an Optuna journal file (``JournalStorage`` over
 ``JournalFileBackend``) beside the stage's outputs but not among them, so a search that was
 killed resumes from its journal instead of starting over, and k worker processes (k SLURM
-jobs) can share it. The study's name is a hash of the search settings and of the data and
-split it reads, so a changed configuration or dataset starts a new study in the same file
-instead of mixing trials of two searches.
+jobs) can share it. The study's name is a hash of the search settings, the warm start and the
+data and splits it reads, so a changed configuration or dataset starts a new study in the same
+file instead of mixing trials of two searches.
 
-A trial fits one network (``nets.tuned.train_stack``) on the training rows of one split
-(``split_repeat``) and scores it on that split's validation rows; it never reads the test rows
-nor the hidden set (``labelled_rows`` returns only the two parts it needs). Its value is the
-validation accuracy of its best-validation-loss epoch, the weights early stopping keeps. After
-every epoch it reports the validation accuracy, and the pruner may stop it.
+Warm start. Trial 0 is the paper's settings for n (``models.mlp``, what the paper-settings MLP
+trains with), so the search's best is never below not searching on the validation rows it
+scores; the pruner never stops that trial. ``trials.csv`` says which trial it was (``origin``).
 
-Determinism. The sampler of the k-th trial to start is a TPE sampler seeded with (seed, n, k),
-and the trial's network is seeded the same way, so with one worker the trial sequence depends
-only on the configuration and the finished trials, not on the process that runs it: two
-searches give the same trials, and a search killed mid-trial and resumed gives the same trials
-as one never killed (the killed trial is marked failed and left out of trials.csv). With
-several workers trials start in whatever order the workers reach them, which trades that
-determinism for speed.
+A trial trains with the one MLP trainer (``nets.training``) on the training rows of
+``splits`` splits (``split_repeats``) and is scored by the mean over them of the validation
+accuracy at the epoch of lowest validation loss (the weights early stopping keeps): several
+splits, so that the best of many trials is less a pick of noise. Each split's network is seeded
+as that repeat's paper-settings MLP is, so trials differ by their settings only. It never
+reads a test row of those splits nor the hidden set (``labelled_rows``). Trials are asked of
+Optuna ``batch`` at a time (ask/tell); those of one shape (everything but learning rate, weight
+decay and dropout) train together as one stack, the way the repeats of one MLP do. After every
+epoch each trial reports its mean best validation accuracy so far, and the pruner may stop it.
+
+Determinism. The sampler of the k-th trial is a TPE sampler seeded with (seed, n, k), so with
+one worker the trial sequence depends only on the configuration and the finished trials, not
+on the process that runs it: two searches give the same trials, and a search killed mid-batch
+and resumed gives the same trials as one never killed (the killed batch's trials are marked
+failed and left out of trials.csv; batches start at multiples of ``batch``). With several
+workers trials start in whatever order the workers reach them, which trades that determinism
+for speed.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +46,10 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.carbon import phase
-from kryptonite_n.data import load_split, read_labelled
+from kryptonite_n.data import Split, load_split, read_labelled
 from kryptonite_n.io import DataError, read_json, write_csv, write_json
 from kryptonite_n.models import specs
+from kryptonite_n.models.spec import FitTask
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +57,14 @@ log = logging.getLogger(__name__)
 TUNABLE = {s.tunes: s.name for s in specs() if s.tunes}
 #: Finished trial states: they count towards ``trials``; a failed one (a killed run) does not.
 FINISHED = ("COMPLETE", "PRUNED")
-TRIAL_COLUMNS = ["trial", "number", "state", "validation_acc", "epochs", "max_epochs", "seconds"]
+TRIAL_COLUMNS = ["trial", "number", "origin", "state", "validation_acc", "epochs", "max_epochs", "seconds"]
 #: The search space's settings drawn from a range (low, high) and from a list of choices, in the
 #: order a trial suggests them (the order the sampler's random stream is drawn in).
 RANGED = ("hidden_units", "lr", "weight_decay", "dropout")
 CHOSEN = ("layers", "activation", "optimizer", "batch_size")
+#: A trial's settings (with the epoch limits): what the paper's settings are read into.
+SETTINGS = (*RANGED, *CHOSEN, "momentum")
+EPOCH_LIMITS = ("max_epochs", "patience")
 #: Mixed into a trial's seeds (its sampler's and its network's) so they differ from other stages'.
 TRIAL_SEED_TAG = 17
 
@@ -87,9 +100,10 @@ def check_settings(config: Mapping[str, Any]) -> None:
         raise DataError("invalid config at 'tuning.space.dropout': high must be below 1")
 
 
-#: CPU seconds per epoch per 1000 training rows of one small network (benchmarks/bench_tuning.py:
-#: 0.16 s per epoch at n = 12 on a 2-core laptop): what a cluster job's runtime is sized from.
-EPOCH_SECONDS_PER_1000_ROWS = 0.012
+#: CPU seconds per epoch per 1000 training rows of one small network, twice what
+#: benchmarks/bench_tuning.py --compare measured (0.035 s per network-epoch at n = 15, 18000
+#: rows, on a loaded 2-core machine): what a cluster job's runtime is sized from.
+EPOCH_SECONDS_PER_1000_ROWS = 0.004
 
 
 def _epoch_seconds(config: Mapping[str, Any], n: int | str) -> float:
@@ -98,16 +112,17 @@ def _epoch_seconds(config: Mapping[str, Any], n: int | str) -> float:
 
 
 def worker_runtime(config: Mapping[str, Any], n: int | str) -> int:
-    """Minutes for one worker's share of the trials, all run to max_epochs, with a 2x margin."""
+    """Minutes for one worker's share of the trials, each on its splits and run to max_epochs
+    (an upper bound: early stopping and the pruner end most sooner), with a 2x margin."""
     tuning = config["tuning"]
-    epochs = math.ceil(tuning["trials"] / tuning["workers"]) * tuning["max_epochs"]
+    epochs = math.ceil(tuning["trials"] / tuning["workers"]) * tuning["max_epochs"] * tuning["splits"]
     return 5 + math.ceil(2 * epochs * _epoch_seconds(config, n) / 60)
 
 
 def refit_runtime(config: Mapping[str, Any], n: int | str) -> int:
-    """Minutes for the refit: the repeats share each step, about half their separate cost, x2."""
+    """Minutes for the refit: every repeat to max_epochs, with a 2x margin."""
     epochs = config["repeats"] * config["tuning"]["max_epochs"]
-    return 5 + math.ceil(epochs * _epoch_seconds(config, n) / 60)
+    return 5 + math.ceil(2 * epochs * _epoch_seconds(config, n) / 60)
 
 
 def searches(fitted: Mapping[str, list[int]]) -> dict[str, list[int]]:
@@ -118,20 +133,37 @@ def searches(fitted: Mapping[str, list[int]]) -> dict[str, list[int]]:
 # --------------------------------------------------------------------------- data
 
 
+def split_repeats(tuning: Mapping[str, Any], repeats: int | None = None) -> list[int]:
+    """The repeats whose splits score every trial: ``splits`` of them from ``split_repeat`` on,
+    as many as the study's ``repeats`` has (a run of 2 repeats scores on 2 splits)."""
+    first = int(tuning["split_repeat"])
+    last = first + int(tuning["splits"])
+    return list(range(first, last if repeats is None else min(last, int(repeats))))
+
+
 def labelled_rows(data_files: Mapping[str, Path | str], n: int,
-                  split_file: Path | str) -> dict[str, np.ndarray]:
-    """The training and validation rows of one split: all a trial reads (no test, no hidden rows).
+                  split_files: Sequence[Path | str]) -> dict[str, Any]:
+    """The rows a search reads: each split's training and validation rows, never a test row that
+    no searched split trains or validates on, nor the hidden set.
 
     ``data_files`` holds the labelled set's ``X`` and ``y`` files; nothing else is opened.
+    Returns ``X`` and ``y`` of the rows read and each split re-indexed into them.
     """
     X, y = read_labelled(data_files, n)
-    split = load_split(split_file)
-    if len(split.train) == 0 or len(split.validation) == 0:
-        raise DataError(f"{split_file}: a search needs training and validation rows")
-    if max(split.train.max(), split.validation.max()) >= len(y):
-        raise DataError(f"{split_file}: row indices beyond the {len(y)} rows of {data_files['y']}")
-    return {"X_train": X[split.train], "y_train": y[split.train],
-            "X_validation": X[split.validation], "y_validation": y[split.validation]}
+    splits = []
+    for split_file in split_files:
+        split = load_split(split_file)
+        if len(split.train) == 0 or len(split.validation) == 0:
+            raise DataError(f"{split_file}: a search needs training and validation rows")
+        if max(split.train.max(), split.validation.max()) >= len(y):
+            raise DataError(f"{split_file}: row indices beyond the {len(y)} rows of {data_files['y']}")
+        splits.append(split)
+    used = np.unique(np.concatenate([np.concatenate([s.train, s.validation]) for s in splits]))
+    position = np.full(len(y), -1, dtype=np.int64)
+    position[used] = np.arange(len(used))
+    empty = np.zeros(0, dtype=np.int64)
+    return {"X": X[used], "y": y[used],
+            "splits": [Split(position[s.train], position[s.validation], empty) for s in splits]}
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -141,34 +173,80 @@ def _digest(*arrays: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
-def study_name(model: str, n: int, search: Mapping[str, Any], seed: int,
-               rows: Mapping[str, np.ndarray]) -> str:
-    """A name that changes with anything the trials depend on: settings, seed, the rows read."""
-    settings = json.dumps({"model": model, "n": n, "seed": seed, "search": search}, sort_keys=True)
-    data = _digest(*(rows[key] for key in sorted(rows)))
+def study_name(model: str, n: int, search: Mapping[str, Any], seed: int, rows: Mapping[str, Any],
+               paper: Mapping[str, Any] | None = None) -> str:
+    """A name that changes with anything the trials depend on: settings, seed, the rows read and
+    the warm start (the paper's settings)."""
+    settings = json.dumps({"model": model, "n": n, "seed": seed, "search": search,
+                           "paper": dict(paper or {})}, sort_keys=True, default=str)
+    data = _digest(rows["X"], rows["y"], *(part for s in rows["splits"] for part in (s.train, s.validation)))
     return f"{model}-n{n}-{hashlib.sha256(settings.encode()).hexdigest()[:12]}-{data}"
 
 
 # --------------------------------------------------------------------------- search space
 
 
-def suggest(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
-    """One trial's settings from the configured space (keys as in the schema's tuning.space)."""
-    settings: dict[str, Any] = {}
-    for key in RANGED:
-        bounds = space[key]
-        low, high = bounds["low"], bounds["high"]
+def _distribution(key: str, space: Mapping[str, Any]):
+    """The Optuna distribution of a searched key, or None when the space fixes it."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if key in RANGED:
+        low, high = space[key]["low"], space[key]["high"]
         if low == high:
-            settings[key] = low
+            return None
+        if key == "hidden_units":
+            return IntDistribution(int(low), int(high), log=True)
+        return FloatDistribution(float(low), float(high), log=bool(space[key].get("log")))
+    choices = list(space[key])
+    return CategoricalDistribution(choices) if len(choices) > 1 else None
+
+
+def _fixed(key: str, space: Mapping[str, Any]) -> Any:
+    return space[key]["low"] if key in RANGED else next(iter(space[key]))
+
+
+def suggest(trial: Any, space: Mapping[str, Any], skip: Sequence[str] = ()) -> dict[str, Any]:
+    """One trial's settings from the configured space (keys as in the schema's tuning.space);
+    ``skip``: keys the caller sets itself (not asked of the sampler)."""
+    settings: dict[str, Any] = {}
+    for key in (*RANGED, *CHOSEN):
+        distribution = _distribution(key, space)
+        if key in skip:
+            continue
+        if distribution is None:
+            settings[key] = _fixed(key, space)
         elif key == "hidden_units":
-            settings[key] = trial.suggest_int(key, int(low), int(high), log=True)
+            settings[key] = trial.suggest_int(key, distribution.low, distribution.high, log=True)
+        elif key in RANGED:
+            settings[key] = trial.suggest_float(key, distribution.low, distribution.high,
+                                                log=distribution.log)
         else:
-            settings[key] = trial.suggest_float(key, float(low), float(high), log=bool(bounds.get("log")))
-    for key in CHOSEN:
-        choices = list(space[key])
-        settings[key] = choices[0] if len(choices) == 1 else trial.suggest_categorical(key, choices)
+            settings[key] = trial.suggest_categorical(key, list(distribution.choices))
     settings["momentum"] = float(space["momentum"])
     return settings
+
+
+def paper_trial(paper: Mapping[str, Any], space: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The warm start: the paper's settings as a trial's full settings (with the paper's epoch
+    limits, where given, so that the trial is the paper-settings MLP), and the part of them the
+    space contains (enqueued as the trial's params, so the sampler learns from them)."""
+    settings = {key: paper[key] for key in (*SETTINGS, *EPOCH_LIMITS) if key in paper}
+    settings.setdefault("layers", 1)
+    settings.setdefault("weight_decay", 0.0)
+    settings.setdefault("momentum", float(space["momentum"]))
+    params = {}
+    for key in (*RANGED, *CHOSEN):
+        distribution = _distribution(key, space)
+        if distribution is None or key not in settings:
+            continue
+        value = settings[key]
+        try:
+            inside = distribution._contains(distribution.to_internal_repr(value))
+        except ValueError:  # a choice the space does not offer
+            inside = False
+        if inside:
+            params[key] = value
+    return settings, params
 
 
 def _sampler(search: Mapping[str, Any], seed: int, n: int, index: int):
@@ -188,7 +266,8 @@ def _pruner(search: Mapping[str, Any]):
         return optuna.pruners.MedianPruner(n_startup_trials=int(pruner["startup_trials"]),
                                            n_warmup_steps=int(pruner["warmup_epochs"]))
     if pruner["kind"] == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=max(1, int(pruner["warmup_epochs"])))
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=max(1, int(pruner["warmup_epochs"])),
+                                                      reduction_factor=int(pruner["reduction_factor"]))
     return optuna.pruners.NopPruner()
 
 
@@ -224,75 +303,172 @@ def fail_stale_trials(study) -> int:
     return len(stale)
 
 
-def run_trial(study, rows: Mapping[str, np.ndarray], search: Mapping[str, Any], seed: int, n: int,
-              index: int | None = None) -> int:
-    """Ask the study for a trial, train it, tell the result; return the trial's index.
+def _has_paper_trial(study) -> bool:
+    return any(t.user_attrs.get("origin") == "paper" and t.state.name in (*FINISHED, "RUNNING", "WAITING")
+               for t in study.get_trials(deepcopy=False))
 
-    ``index`` (one worker): the trial's place among the finished ones, which seeds it. None
-    (several workers): Optuna's trial number, unique however the workers interleave.
+
+def ask_trials(study, search: Mapping[str, Any], seed: int, n: int, first: int, count: int,
+               paper: Mapping[str, Any] | None, alone: bool) -> list[tuple[Any, int, dict[str, Any]]]:
+    """Ask the study for ``count`` trials: (trial, index, settings) each.
+
+    With one worker the k-th trial's sampler is seeded with k (``first`` + its place) and the
+    paper's settings are trial 0; with several, Optuna's trial number takes k's place and the
+    paper's settings go to whichever worker finds none queued or run.
     """
+    asked = []
+    for place in range(count):
+        index = first + place
+        warm = paper is not None and (index == 0 if alone else not _has_paper_trial(study))
+        study.sampler = _sampler(search, seed, n, index if alone else len(study.get_trials(deepcopy=False)))
+        skip: tuple[str, ...] = ()
+        if warm:
+            full, params = paper_trial(paper, search["space"])
+            study.enqueue_trial(params, user_attrs={"origin": "paper"})
+            skip = tuple(key for key in (*RANGED, *CHOSEN) if key not in params)
+        trial = study.ask()
+        index = index if alone else trial.number
+        settings = suggest(trial, search["space"], skip)
+        settings |= {"max_epochs": int(search["max_epochs"]), "patience": int(search["patience"])}
+        if warm:
+            settings = {**settings, **full}
+        trial.set_user_attr("index", index)
+        trial.set_user_attr("origin", "paper" if warm else "sampler")
+        trial.set_user_attr("settings", json.dumps(settings, sort_keys=True))
+        asked.append((trial, index, settings))
+    return asked
+
+
+def shape_of(settings: Mapping[str, Any]) -> tuple:
+    """What trials must share to train in one stack (the rest is per row: ``training.PER_ROW``)."""
+    from kryptonite_n.nets.training import PER_ROW
+
+    return tuple(sorted((key, settings[key]) for key in settings if key not in PER_ROW))
+
+
+def train_trials(asked: list[tuple[Any, int, dict[str, Any]]], rows: Mapping[str, Any], n: int,
+                 seed: int, repeats: Sequence[int], prune: bool = True) -> dict[int, dict[str, Any]]:
+    """Train the asked trials, those of one shape together as one stack (each on every split),
+    reporting each trial's mean best validation accuracy per epoch; returns index -> outcome.
+
+    A row's network is seeded by its split's repeat as the MLP's repeat is
+    (``training.repeat_rng``): the trials compare settings on the same initialisations and
+    shuffles, and the paper's trial on a split is the paper-settings MLP of that repeat.
+    """
+    from kryptonite_n.nets.training import PER_ROW, fit
+
+    groups: dict[tuple, list[tuple[Any, int, dict[str, Any]]]] = {}
+    for item in asked:
+        groups.setdefault(shape_of(item[2]), []).append(item)
+    outcomes: dict[int, dict[str, Any]] = {}
+    per_trial = len(rows["splits"])
+    for members in groups.values():
+        shared = {key: value for key, value in members[0][2].items() if key not in PER_ROW}
+        row_settings = [{key: settings[key] for key in PER_ROW if key in settings}
+                        for _, _, settings in members for _ in rows["splits"]]
+        task = FitTask(n=n, X=rows["X"], y=rows["y"], splits=list(rows["splits"]) * len(members),
+                       repeats=list(repeats) * len(members), settings=shared, seed=seed)
+        pruned_at: dict[int, int] = {}
+
+        def on_epoch(epoch: int, best_acc: np.ndarray, running: np.ndarray, members=members,
+                     pruned_at=pruned_at) -> np.ndarray:
+            stop = np.zeros(len(running), dtype=bool)
+            for place, (trial, index, _) in enumerate(members):
+                part = slice(place * per_trial, (place + 1) * per_trial)
+                if not running[part].any():
+                    continue
+                value = float(np.nan_to_num(best_acc[part], nan=0.0).mean())
+                trial.report(value, epoch)
+                # Asked of every trial, so that the warm start's value at each rung counts in
+                # successive halving's comparison; but the warm start is never pruned.
+                if prune and trial.should_prune() and trial.user_attrs.get("origin") != "paper":
+                    pruned_at[index] = epoch
+                    stop[part] = True
+            return stop
+
+        started = time.perf_counter()
+        predictors = fit(task, row_settings, on_epoch)
+        seconds = time.perf_counter() - started
+        for place, (trial, index, settings) in enumerate(members):
+            mine = predictors[place * per_trial:(place + 1) * per_trial]
+            outcomes[index] = {
+                "trial": trial, "settings": settings, "pruned_at": pruned_at.get(index),
+                "value": float(np.mean([p.summary["best_validation_acc"] for p in mine])),
+                "split_values": [float(p.summary["best_validation_acc"]) for p in mine],
+                "epochs": max(p.summary["epochs_trained"] for p in mine),
+                "best_epochs": [int(p.summary["best_epoch"]) for p in mine],
+                "seconds": seconds / len(members), "stack": len(members),
+            }
+    return outcomes
+
+
+def run_batch(study, rows: Mapping[str, Any], search: Mapping[str, Any], seed: int, n: int,
+              repeats: Sequence[int], first: int, count: int, paper: Mapping[str, Any] | None,
+              alone: bool = True) -> list[int]:
+    """Ask ``count`` trials, train them together, tell the results; return their indices."""
     import optuna
 
-    from kryptonite_n.nets.tuned import train_stack
-
-    draw = index if index is not None else len(study.get_trials(deepcopy=False))
-    study.sampler = _sampler(search, seed, n, draw)
-    trial = study.ask()
-    index = index if index is not None else trial.number
-    settings = suggest(trial, search["space"]) | {
-        "max_epochs": int(search["max_epochs"]), "patience": int(search["patience"])}
-    trial.set_user_attr("index", index)
-    pruned_at: list[int] = []
-
-    def on_epoch(epoch: int, validation_acc: np.ndarray) -> bool:
-        trial.report(float(validation_acc[0]), epoch)
-        if trial.should_prune():
-            pruned_at.append(epoch)
-            return True
-        return False
-
-    started = time.perf_counter()
-    predictor = train_stack([(rows["X_train"], rows["y_train"], rows["X_validation"], rows["y_validation"])],
-                            settings, [[seed, n, index, TRIAL_SEED_TAG]], on_epoch=on_epoch,
-                            label=f"trial {index} n={n}")[0]
-    seconds = time.perf_counter() - started
-    epochs = pruned_at[0] if pruned_at else predictor.summary["epochs_trained"]
-    trial.set_user_attr("epochs", int(epochs))
-    trial.set_user_attr("seconds", round(seconds, 3))
-    value = float(predictor.summary["best_validation_acc"])
-    if pruned_at:
-        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        log.info("trial %d pruned at epoch %d (%.1f s): %s", index, pruned_at[0], seconds, settings)
-    else:
-        study.tell(trial, value)
-        log.info("trial %d: validation accuracy %.4f after %d epochs (%.1f s): %s", index, value,
-                 predictor.summary["epochs_trained"], seconds, settings)
-    return index
+    asked = ask_trials(study, search, seed, n, first, count, paper, alone)
+    outcomes = train_trials(asked, rows, n, seed, repeats, prune=search["pruner"]["kind"] != "none")
+    for index, outcome in sorted(outcomes.items()):
+        trial = outcome["trial"]
+        trial.set_user_attr("epochs", int(outcome["pruned_at"] or outcome["epochs"]))
+        trial.set_user_attr("seconds", round(outcome["seconds"], 3))
+        trial.set_user_attr("stack", int(outcome["stack"]))
+        trial.set_user_attr("split_values", outcome["split_values"])
+        trial.set_user_attr("best_epochs", outcome["best_epochs"])
+        if outcome["pruned_at"]:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            log.info("trial %d pruned at epoch %d (%.1f s of a stack of %d): %s", index, outcome["pruned_at"],
+                     outcome["seconds"], outcome["stack"], outcome["settings"])
+        else:
+            study.tell(trial, outcome["value"])
+            log.info("trial %d (%s): validation accuracy %.4f %s, best epochs %s, %d epochs, %.1f s of "
+                     "a stack of %d: %s", index, trial.user_attrs["origin"], outcome["value"],
+                     outcome["split_values"], outcome["best_epochs"], outcome["epochs"], outcome["seconds"],
+                     outcome["stack"], outcome["settings"])
+    return [index for _, index, _ in asked]
 
 
-def search(model: str, n: int, *, data_files: Mapping[str, Path | str], split_file: Path | str,
+#: Called after each batch of trials is told (the tests' hook to kill a search at a known point).
+AFTER_BATCH: list[Callable[[list[int]], None]] = []
+
+
+def search(model: str, n: int, *, data_files: Mapping[str, Path | str], split_files: Sequence[Path | str],
            journal: Path | str, settings: Mapping[str, Any], seed: int,
-           out: Path | str | None = None) -> dict[str, Any]:
+           paper: Mapping[str, Any] | None = None, out: Path | str | None = None) -> dict[str, Any]:
     """Run trials of the (model, n) study until ``settings['trials']`` have finished.
 
-    ``settings`` is the config's ``tuning`` section. Writes (when ``out`` is given) and returns
-    this worker's record: the study name and the trials it ran. The trials are the carbon
-    phase ``train`` (the job charges them to the tuned model).
+    ``settings`` is the config's ``tuning`` section, ``split_files`` the splits of its
+    ``split_repeats``, ``paper`` the paper's settings for n (the first trial when
+    ``warm_start``). Writes (when ``out`` is given) and returns this worker's record: the study
+    name and the trials it ran. The trials are the carbon phase ``train`` (the job charges them
+    to the tuned model).
     """
     tuned_name(model)
     search_settings = search_key(settings)
-    rows = labelled_rows(data_files, n, split_file)
-    name = study_name(model, n, search_settings, seed, rows)
+    paper = dict(paper) if paper is not None and settings["warm_start"] else None
+    rows = labelled_rows(data_files, n, split_files)
+    # The split files are those of split_repeats(settings, repeats), in order.
+    repeats = list(range(int(settings["split_repeat"]), int(settings["split_repeat"]) + len(split_files)))
+    name = study_name(model, n, search_settings, seed, rows, paper)
     study = open_study(journal, name, search_settings)
     if int(settings["workers"]) == 1:
         fail_stale_trials(study)  # one worker: anything still running was killed
     target, ran, alone = int(settings["trials"]), [], int(settings["workers"]) == 1
+    batch = int(settings["batch"])
     started = time.perf_counter()
     with phase("train"):
-        # Several workers may each start a trial when one is missing: a study can end with
-        # up to workers - 1 trials more than asked.
+        # Several workers may each start a batch when trials are missing: a study can end with
+        # up to (workers - 1) x batch trials more than asked.
         while (finished := len(_finished(study))) < target:
-            ran.append(run_trial(study, rows, search_settings, seed, n, finished if alone else None))
+            # One worker: batches start at multiples of `batch`, so a search killed and resumed
+            # asks the same batches as one never killed.
+            count = min(batch - finished % batch, target - finished) if alone else batch
+            indices = run_batch(study, rows, search_settings, seed, n, repeats, finished, count, paper, alone)
+            ran += indices
+            for hook in AFTER_BATCH:
+                hook(indices)
     record = {"study": name, "journal": str(journal), "trials_run": ran,
               "seconds": round(time.perf_counter() - started, 3)}
     log.info("%s n=%d: %d trials finished (%d run now) in %.1f s", model, n, target, len(ran),
@@ -304,7 +480,7 @@ def search(model: str, n: int, *, data_files: Mapping[str, Path | str], split_fi
 
 def search_key(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The tuning settings the trials depend on (not which models, n or how many workers)."""
-    keys = ("space", "max_epochs", "patience", "split_repeat", "sampler", "pruner")
+    keys = ("space", "max_epochs", "patience", "split_repeat", "splits", "batch", "sampler", "pruner")
     return {key: settings[key] for key in keys}
 
 
@@ -317,12 +493,15 @@ def trials_table(study) -> pd.DataFrame:
     for trial in sorted(_finished(study), key=lambda t: t.number):
         params = {f"param_{key}": value for key, value in sorted(trial.params.items())}
         rows.append({"trial": trial.user_attrs.get("index"), "number": trial.number,
-                     "state": trial.state.name,
+                     "origin": trial.user_attrs.get("origin", "sampler"), "state": trial.state.name,
                      "validation_acc": trial.value if trial.state.name == "COMPLETE" else np.nan,
                      "last_validation_acc": (trial.intermediate_values[max(trial.intermediate_values)]
                                              if trial.intermediate_values else np.nan),
                      "epochs": trial.user_attrs.get("epochs"), "seconds": trial.user_attrs.get("seconds"),
-                     **params})
+                     "stack": trial.user_attrs.get("stack"),
+                     "split_values": json.dumps(trial.user_attrs.get("split_values")),
+                     "best_epochs": json.dumps(trial.user_attrs.get("best_epochs")),
+                     "settings": trial.user_attrs.get("settings"), **params})
     return pd.DataFrame(rows)
 
 
@@ -351,18 +530,29 @@ def collect(model: str, n: int, *, worker_records: list[Path | str], settings: M
     search_settings = search_key(settings)
     study = open_study(journals.pop(), names.pop(), search_settings)
     table = trials_table(study)
-    table.insert(3, "max_epochs", int(settings["max_epochs"]))
+    # Each trial's own limit: the paper's trial runs to the paper's budget.
+    limits = [json.loads(value).get("max_epochs", settings["max_epochs"]) if isinstance(value, str)
+              else settings["max_epochs"] for value in table.get("settings", [None] * len(table))]
+    table.insert(4, "max_epochs", [int(limit) for limit in limits])
     write_csv(outputs["trials"], table)
     write_csv(outputs["importances"], importances(study, seed))
 
 
 def best_settings(table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The completed trial with the highest validation accuracy (the earliest on a tie), as
-    the refit's settings: its parameters, the fixed ones of the space, the trial's epoch limits."""
+    """The completed trial with the highest validation accuracy (the earliest on a tie: the
+    paper's trial 0 wins ties), as the refit's settings: those the trial trained with (its
+    ``settings`` column, epoch limits included), else its parameters and the fixed ones of the
+    space with the search's epoch limits."""
     complete = table[table["state"] == "COMPLETE"]
     if complete.empty:
         raise DataError("no trial of the search completed (all pruned or failed): nothing to refit")
     best = complete.sort_values(["validation_acc", "trial"], ascending=[False, True]).iloc[0]
+    if "settings" in best and isinstance(best["settings"], str):
+        chosen = {key: int(settings[key]) for key in EPOCH_LIMITS}
+        chosen |= {key: value for key, value in json.loads(best["settings"]).items()
+                   if key in (*SETTINGS, *EPOCH_LIMITS)}
+        return {"settings": chosen, "trial": int(best["trial"]),
+                "validation_acc": float(best["validation_acc"])}
     space = settings["space"]
     chosen: dict[str, Any] = {}
     for key in RANGED:
@@ -392,14 +582,77 @@ def read_best(trials_csv: Path | str, settings: Mapping[str, Any]) -> dict[str, 
         raise DataError(f"{path}: {error}") from None
 
 
-def fit_tuned(tuned: str, n: int, *, trials_csv: Path | str, tuning: Mapping[str, Any], **fit) -> None:
+def paper_fit_files(fitted: Mapping[str, list[int]], model: str, n: int | str,
+                    repeats: Sequence[int]) -> list[str]:
+    """The searched model's own fit files at n (per repeat: metrics, model, predictions), where
+    the study fits it; the tuned model's fit reuses them when the paper's settings won."""
+    from kryptonite_n import paths
+
+    if int(n) not in fitted.get(model, []):
+        return []
+    return [paths.fill(pattern, model=model, n=n, repeat=repeat)
+            for pattern in paths.FIT_FILES.values() for repeat in repeats]
+
+
+def fit_tuned(tuned: str, n: int, *, trials_csv: Path | str, tuning: Mapping[str, Any],
+              paper_files: Sequence[Path | str] = (), **fit) -> None:
     """Refit the best trial of ``trials_csv`` on every repeat as model ``tuned`` (``fit``: the
-    keyword arguments of ``models.fit_model`` but ``settings``)."""
+    keyword arguments of ``models.fit_model`` but ``settings``).
+
+    When the best trial is the warm start and ``paper_files`` holds the searched model's fit
+    with exactly those settings, that fit is the refit, network for network (one trainer, the
+    same seeds and splits: tested), so its files are taken over instead of training it again.
+    """
     from kryptonite_n.models.driver import fit_model
 
     settings = read_best(trials_csv, tuning)
+    if paper_files and _best_is_paper(trials_csv, tuning):
+        reused = _reuse_paper_fit(tuned, n, settings, paper_files, fit["outputs"], fit["repeats"])
+        if reused:
+            return
     log.info("%s n=%d: refitting the best trial's settings %s", tuned, n, settings)
     fit_model(tuned, n, settings=settings, **fit)
+
+
+def _best_is_paper(trials_csv: Path | str, tuning: Mapping[str, Any]) -> bool:
+    table = pd.read_csv(trials_csv)
+    if "origin" not in table:
+        return False
+    best = best_settings(table, tuning)["trial"]
+    return bool((table.loc[table["trial"] == best, "origin"] == "paper").all())
+
+
+def _reuse_paper_fit(tuned: str, n: int, settings: Mapping[str, Any], paper_files: Sequence[Path | str],
+                     outputs: Mapping[str, Any], repeats: Sequence[int]) -> bool:
+    """Write the paper-settings fit's files as ``tuned``'s; False (nothing written) unless that
+    fit trained with exactly ``settings`` on the same repeats."""
+    from kryptonite_n.io import write_npy, write_npz
+    from kryptonite_n.nets.training import resolve_settings
+    from kryptonite_n.paths import FIT_FILES
+
+    files = {key: [Path(f) for f in paper_files if Path(f).name == Path(pattern).name]
+             for key, pattern in FIT_FILES.items()}
+    if any(len(found) != len(repeats) for found in files.values()):
+        return False
+    metrics = [read_json(path) for path in files["metrics"]]
+    wanted = resolve_settings(dict(settings))
+    if [m.get("repeat") for m in metrics] != list(repeats) or \
+            any(m.get("details", {}).get("settings") != wanted for m in metrics):
+        log.info("%s n=%d: the paper-settings fit trained with other settings; refitting", tuned, n)
+        return False
+    log.info("%s n=%d: the best trial is the paper's settings; taking over their fit %s", tuned, n,
+             [str(path.parent) for path in files["model"]])
+    rows = []
+    for i, record in enumerate(metrics):
+        with np.load(files["model"][i]) as arrays:
+            write_npz(outputs["model"][i], dict(arrays))
+        for key in ("test_predictions", "hidden_predictions"):
+            write_npy(outputs[key][i], np.load(files[key][i]))
+        record = {**record, "model": tuned, "details": {**record.get("details", {}), "reused_from": "paper"}}
+        write_json(outputs["metrics"][i], record)
+        rows.append({key: value for key, value in record.items() if key != "details"})
+    write_csv(outputs["table"], pd.DataFrame(rows))
+    return True
 
 
 def pruning_saving(table: pd.DataFrame) -> dict[str, float]:

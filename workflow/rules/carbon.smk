@@ -3,8 +3,10 @@
 #
 # The jobs read carbon.enabled and carbon.country from the config, not as params, on purpose:
 # accounting never changes a result, so changing it must not rerun the science. The jobs
-# record energy; the emissions are computed here for carbon.country, so a new country reruns
-# only this aggregation and the report. The report's own jobs, which read results/carbon.csv,
+# record energy and what CodeCarbon found; the emissions (for carbon.country) and the TDP used
+# where CodeCarbon's is implausible (carbon.tdp_w, carbon.tdp_floor_w) are applied here, so
+# changing them reruns only this aggregation and the report. Here too the machine's CPU and
+# RAM power is shared among the phases running at the same time (kryptonite_n.carbon_share). The report's own jobs, which read results/carbon.csv,
 # keep theirs apart in results/carbon/report.csv: anything else would be a cycle.
 
 
@@ -25,6 +27,8 @@ rule aggregate_carbon:
         runtime=5,
     params:
         country=config["carbon"]["country"],
+        tdp_w=config["carbon"]["tdp_w"],
+        tdp_floor_w=config["carbon"]["tdp_floor_w"],
     script:
         "../../scripts/aggregate_carbon.py"
 
@@ -46,5 +50,7 @@ rule aggregate_report_carbon:
         runtime=5,
     params:
         country=config["carbon"]["country"],
+        tdp_w=config["carbon"]["tdp_w"],
+        tdp_floor_w=config["carbon"]["tdp_floor_w"],
     script:
         "../../scripts/aggregate_carbon.py"

@@ -1,7 +1,9 @@
 # Where each learner breaks: one job per (model, n) fits every (training rows, repeat) cell of
 # that n within the model's limits; a change to one model's settings or code reruns only its
-# jobs, and a new n adds only its own. The collecting job adds the noted rows of the cells
-# beyond each model's limits, which no job fits.
+# jobs, and a new n adds only its own. A cell at the study's own rows (x1 by default) is the
+# study's fits of that (model, n), read from its metrics table, not refitted. The collecting
+# job adds those and the noted rows of the cells beyond each model's limits, which no job
+# fits, and judges where each model breaks (results/scaling/breaks.csv).
 
 for model in PLAN.scaled:
 
@@ -32,6 +34,9 @@ for model in PLAN.scaled:
             settings=lambda wildcards, model=model: scaling.scaling_settings(
                 config, model, int(wildcards.n)
             ),
+            study_factor=lambda wildcards, model=model: scaling.study_factor(
+                config, model, int(wildcards.n)
+            ),
         script:
             "../../scripts/scale_model.py"
 
@@ -39,8 +44,10 @@ for model in PLAN.scaled:
 rule collect_scaling:
     input:
         tables=PLAN.scaling_tables(),
+        metrics=scaling.study_metrics(config),
     output:
         table=paths.SCALING,
+        breaks=scaling.BREAKS,
     log:
         "logs/scaling/collect_scaling.log",
     benchmark:

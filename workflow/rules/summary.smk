@@ -19,8 +19,13 @@ rule summarise_models:
         mem_mb=500,
         runtime=5,
     params:
-        # Which (model, n) were not run, and why: the summary's note rows.
-        study={"dimensions": PLAN.dimensions, "models": config["models"]},
+        # Which (model, n) were not run, and why: the summary's note rows; the split's
+        # n_test / n_train widens the intervals of repeats that re-split the same rows.
+        study={
+            "dimensions": PLAN.dimensions,
+            "models": config["models"],
+            "split": config["split"],
+        },
     script:
         "../../scripts/summarise_models.py"
 

@@ -1,5 +1,6 @@
-# Tuning: an Optuna search per (model, n) over tuning.space, then the best trial refitted on
-# every repeat as model <model>_tuned (kryptonite_n.tuning.TUNABLE) with the usual driver.
+# Tuning: an Optuna search per (model, n) over tuning.space, warm-started with the model's own
+# (the paper's) settings for n, then the best trial refitted on every repeat as model
+# <model>_tuned (kryptonite_n.tuning.TUNABLE) with the usual driver.
 #
 # tune_model runs trials until the study has tuning.trials finished ones; with
 # tuning.workers = k, k such jobs share the study's journal file. The journal
@@ -11,8 +12,11 @@ rule tune_model:
     input:
         X=paths.DATASET["X"],
         y=paths.DATASET["y"],
-        split=lambda wildcards: PLAN.tuning_split(wildcards.n),
-        code=[code_of("kryptonite_n.tuning"), code_of("kryptonite_n.nets.tuned")],
+        splits=lambda wildcards: [
+            paths.fill(paths.SPLIT, n=wildcards.n, repeat=repeat)
+            for repeat in tuning.split_repeats(TUNING, config["repeats"])
+        ],
+        code=[code_of("kryptonite_n.tuning"), code_of("kryptonite_n.nets.training")],
     output:
         worker=paths.TUNING_WORKER,
         carbon=paths.CARBON_TUNE,
@@ -25,8 +29,9 @@ rule tune_model:
         worker=r"\d+",
     conda:
         "../../envs/models.yaml"
-    # One thread: a trial is one small network (per-step overhead, not arithmetic). Memory:
-    # the data and one network (quick run: 250 MB); time: the worker's trials at max_epochs.
+    # One thread: a stack of small networks (per-step overhead, not arithmetic). Memory: the
+    # data and a batch of trials' networks (quick run: 250 MB); time: the worker's trials at
+    # max_epochs.
     threads: 1
     resources:
         mem_mb=1500,
@@ -34,6 +39,9 @@ rule tune_model:
     params:
         settings=TUNING,
         seed=config["seed"],
+        paper=lambda wildcards: model_settings(
+            config, wildcards.model, int(wildcards.n)
+        ),
         journal=lambda wildcards: paths.fill(paths.TUNING_JOURNAL, **wildcards),
     script:
         "../../scripts/tune_model.py"
@@ -73,6 +81,10 @@ for model, tuned in tuning.TUNABLE.items():
             **DATASET,
             splits=rules.split_dataset.output.splits,
             trials=paths.TRIALS.replace("{model}", model),
+            # The searched model's own fit: taken over when its settings win the search.
+            paper=lambda wildcards, model=model: tuning.paper_fit_files(
+                PLAN.fitted, model, wildcards.n, REPEATS
+            ),
             code=model_code(SOURCE, tuned),
         output:
             **PLAN.fit_outputs(tuned),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from kryptonite_n.carbon import phase
 from kryptonite_n.data import Split, load_dataset, load_split
-from kryptonite_n.explore import feature_table, informative_features
+from kryptonite_n.explore import feature_table, informative_features, separation
 from kryptonite_n.io import write_csv, write_json, write_npy, write_npz
 from kryptonite_n.models import Predictor, accuracy, model_module, spec
 from kryptonite_n.models.spec import FitTask
@@ -37,6 +37,17 @@ def training_informative(X: np.ndarray, split: Split) -> list[int]:
     return informative_features(feature_table(X[split.train]))
 
 
+def training_shapes(X: np.ndarray, split: Split) -> tuple[list[int], str | None]:
+    """``training_informative`` and, when the training rows' noise shapes separate no family,
+    why (``explore.separation``): a model that selects by shape is then not applicable."""
+    table = feature_table(X[split.train])
+    return informative_features(table), separation(table)
+
+
+#: The start of the ``note`` of a model that cannot apply to the data (no accuracy is its own).
+NOT_APPLICABLE = "not applicable"
+
+
 def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split_files: list[str],
               outputs: Mapping[str, list[str] | str], settings: dict,
               seed: int, repeats: list[int], inference_batch_size: int = 128, threads: int = 1,
@@ -50,9 +61,11 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
     """
     dataset = load_dataset(data_files, n)
     splits = [load_split(path) for path in split_files]
+    shapes = [training_shapes(dataset.X, split) for split in splits]
     task = FitTask(
         n=n, X=dataset.X, y=dataset.y, splits=splits, repeats=repeats, settings=settings, seed=seed,
-        informative_by_repeat=[training_informative(dataset.X, split) for split in splits],
+        informative_by_repeat=[informative for informative, _ in shapes],
+        shape_failure_by_repeat=[failure for _, failure in shapes],
         threads=threads,
     )
     module = model_module(model)
@@ -96,6 +109,13 @@ def _score(task: FitTask, dataset: Any, i: int, repeat: int, predictor: Predicto
     labels are not exactly balanced)."""
     y_train, y_test = task.part(i, "train")[1], task.part(i, "test")[1]
     majority = int(2 * int(np.count_nonzero(y_train)) > len(y_train))
+    reason = predictor.details().get("not_applicable")
+    if reason:
+        # The model cannot apply to these data: no accuracy is presented as its own.
+        return {"model": None, "n": task.n, "repeat": repeat, "train_acc": None, "validation_acc": None,
+                "test_acc": None, "majority_acc": float(np.mean(y_test == majority)),
+                "whole_set_acc": None, "hidden_acc": None, "fit_seconds": None,
+                "note": f"{NOT_APPLICABLE}: {reason}", "details": predictor.details()}
     return {
         "model": None, "n": task.n, "repeat": repeat,
         "train_acc": accuracy(predictor.predict(task.part(i, "train")[0]), task.part(i, "train")[1]),

@@ -6,9 +6,11 @@ bits (for an even count of them, as in every Kryptonite-N), so a one-weight logi
 regression separates the classes; the response paper reports it at the oracle's accuracy.
 
 Like the XOR oracle it is *oracle-assisted*: the informative set comes from the noise shapes,
-not from the labels. Its worst case under an L-infinity budget is computed exactly
-(``prediction_changeable``): gradient attacks move every feature at once and their sign
-crossings cancel in pairs, so they overstate its robustness.
+not from the labels; where the training rows' shapes separate no family it is not applicable
+(``details()["not_applicable"]``, written as the note instead of any accuracy). Its worst case
+under an L-infinity budget is computed exactly (``prediction_changeable``): gradient attacks
+move every feature at once and their sign crossings cancel in pairs, so they overstate its
+robustness.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class FsoLogReg:
     """sigmoid(coefficient * prod_j (x_j - mean_j) / std_j + intercept) over the selected j."""
 
     def __init__(self, features: list[int], mean: np.ndarray, std: np.ndarray, coefficient: float,
-                 intercept: float) -> None:
+                 intercept: float, not_applicable: str = "") -> None:
+        self.not_applicable = not_applicable
         self.features = [int(j) for j in features]
         self.mean = np.asarray(mean, dtype=np.float64).reshape(-1)
         self.std = np.asarray(std, dtype=np.float64).reshape(-1)
@@ -98,7 +101,8 @@ class FsoLogReg:
         }
 
     def details(self) -> dict[str, Any]:
-        return {"features": self.features, "coefficient": self.coefficient, "intercept": self.intercept}
+        details = {"features": self.features, "coefficient": self.coefficient, "intercept": self.intercept}
+        return details | ({"not_applicable": self.not_applicable} if self.not_applicable else {})
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {}
@@ -110,6 +114,13 @@ def fit(task: FitTask) -> list[FsoLogReg]:
     C = float(task.settings.get("C", 1.0))
     models = []
     for i in range(len(task.repeats)):
+        reason = task.shape_failure(i)
+        if reason:
+            # Nothing to select: a model of no feature, marked so that no accuracy is its own.
+            models.append(FsoLogReg([], np.zeros(0), np.ones(0), 0.0, 0.0,
+                                    not_applicable=f"{reason} on the training rows of repeat "
+                                                   f"{task.repeats[i]}"))
+            continue
         features = sorted(int(j) for j in task.informative(i))
         if not features:
             raise DataError(f"n={task.n}: no feature was inferred informative on the training rows of "

@@ -1,5 +1,9 @@
 """The response paper's network: one hidden layer, sigmoid output, trained with early stopping.
 
+Its settings per n are the paper's table (``models.mlp.by_n``: n = 9, 12, 15, 18); an n the
+paper never had takes the nearest n's row, ties to the smaller n (``config.model_settings``),
+and the Models page says which row each such n used.
+
 The predictor is ``kryptonite_n.nets.perceptron``, its trainer ``kryptonite_n.nets.training``
 (all repeats of one n train together, stacked; see there).
 """

@@ -1,6 +1,8 @@
 """Learning the parity from the training split alone, as a linear system over GF(2).
 
-Thresholding every feature at 0.5 recovers its bit (the noise almost never crosses 0.5), and
+Thresholding every feature between its two levels recovers its bit (the noise almost never
+crosses it; the threshold is found on the training rows, ``explore.feature_thresholds``: about
+0.5 for Kryptonite-N's bits 0 and 1, wherever another edition puts the levels), and
 the label is the parity of some bits plus a constant, with a few labels flipped: learning
 parity with noise. A random subset of ``n + 1 + extra_rows`` rows is free of flips with
 probability (1 - p)^(n + 1 + extra_rows), about 0.4 for n = 45 at the published rate, and then
@@ -34,6 +36,8 @@ SPEC = ModelSpec(
     description="the parity found by solving the bits-to-label system over GF(2), no noise-shape hint",
     decision="threshold",
     feature_set_key="features",
+    # The thresholds are found on the training rows (explore.feature_thresholds).
+    imports=("kryptonite_n.explore",),
 )
 
 log = logging.getLogger(__name__)
@@ -207,6 +211,8 @@ def search_parity(bits: np.ndarray, y: np.ndarray, *, extra_rows: int, rng: np.r
 
 def fit(task: FitTask) -> list[ParityRule]:
     """One rule per repeat, learned from that repeat's training rows only."""
+    from kryptonite_n.explore import feature_thresholds
+
     max_subsets = int(task.settings.get("max_subsets", 2000))
     miss_probability = float(task.settings.get("miss_probability", 1e-6))
     extra_rows = int(task.settings.get("extra_rows", 4))
@@ -216,7 +222,8 @@ def fit(task: FitTask) -> list[ParityRule]:
         if len(X_train) == 0:
             raise DataError(f"n={task.n} repeat {repeat}: the training split is empty")
         rng = np.random.default_rng(np.random.SeedSequence([task.seed, task.n, repeat, SEED_TAG]))
-        w, summary = search_parity(X_train > 0.5, y_train, extra_rows=extra_rows, rng=rng,
+        thresholds = feature_thresholds(X_train)
+        w, summary = search_parity(X_train > thresholds, y_train, extra_rows=extra_rows, rng=rng,
                                    max_subsets=max_subsets, miss_probability=miss_probability)
         support = np.flatnonzero(w[:task.n]).tolist()
         log.info("n=%d repeat %d: support %s, flip %d, %s", task.n, repeat, support, w[task.n], summary)
@@ -232,7 +239,7 @@ def fit(task: FitTask) -> list[ParityRule]:
                                 f"training rows of repeat {repeat} (best {summary['train_agreement']:.4f} "
                                 f"on {summary['train_rows']} rows, {summary['subsets']} subsets)")
             log.warning(extra["warning"])
-        rules.append(ParityRule(support, np.full(len(support), 0.5), int(w[task.n]), extra=extra))
+        rules.append(ParityRule(support, thresholds[support], int(w[task.n]), extra=extra))
     return rules
 
 

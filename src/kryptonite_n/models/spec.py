@@ -75,6 +75,13 @@ class ModelSpec:
     #: Why the model does not run at n with these settings, when it is a reason a reader
     #: should see (e.g. the expansion would be too large); None gives the generic note.
     explain_skip: Callable[[Mapping[str, Any], int], str | None] | None = None
+    #: Why the model cannot run at n with these settings (a limit of the model, not of the
+    #: configuration, e.g. an expansion past its size limit), or None when it can: the plan
+    #: leaves such n out (``config.skip_reason``) and the summary gives this as its note.
+    beyond_limits: Callable[[Mapping[str, Any], int], str | None] | None = None
+    #: Settings that ``config.model_settings`` takes only from n's own ``by_n`` row, never from
+    #: the nearest n's: settings that follow the data's structure rather than carry over.
+    own_n_settings: tuple[str, ...] = ()
 
     @property
     def learns_from_labels(self) -> bool:
@@ -112,9 +119,17 @@ class FitTask:
     #: training rows only (explore.feature_table): validation and test rows choose nothing.
     informative_by_repeat: list[list[int]] = field(default_factory=list)
     threads: int = 1
+    #: Per repeat, why the noise shapes of the training rows separate no family (so a model that
+    #: selects by shape is not applicable), or None where they do (``explore.separation``).
+    shape_failure_by_repeat: list[str | None] = field(default_factory=list)
 
     def informative(self, repeat_index: int) -> list[int]:
         return list(self.informative_by_repeat[repeat_index])
+
+    def shape_failure(self, repeat_index: int) -> str | None:
+        """Why the shapes separate no family on this repeat's training rows (None: they do)."""
+        failures = self.shape_failure_by_repeat
+        return failures[repeat_index] if repeat_index < len(failures) else None
 
     def part(self, repeat_index: int, role: str) -> tuple[np.ndarray, np.ndarray]:
         rows = getattr(self.splits[repeat_index], role)

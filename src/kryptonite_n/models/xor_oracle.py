@@ -3,7 +3,10 @@
 The informative set comes from the noise family of each feature (``FitTask.informative``,
 inferred on each repeat's training rows only; the response paper used the whole labelled
 set, test rows included); the thresholds are the training split's means. It is
-*oracle-assisted*: the noise shapes, not the labels, pick its features. The rule has no
+*oracle-assisted*: the noise shapes, not the labels, pick its features. When the training
+rows' noise shapes separate no family (``explore.separation``: e.g. every feature shares one
+noise), it has nothing to select: its fit returns a rule marked ``not_applicable`` with the
+reason, which the driver writes as the ``note`` instead of any accuracy. The rule has no
 trainable weights, so its accuracy is the data's own ceiling up to the label flips. Its exact
 L-infinity robustness at a point is the distance of the nearest selected feature to its
 threshold (``ParityRule.margin``): attacks on it can be computed rather than searched.
@@ -82,10 +85,19 @@ def load_rule(arrays: dict[str, np.ndarray]) -> ParityRule:
     return ParityRule(arrays["features"].astype(int).tolist(), arrays["thresholds"], flip)
 
 
+def not_applicable(reason: str) -> ParityRule:
+    """A rule that selects nothing, marked so that no accuracy is presented as the model's."""
+    return ParityRule([], np.zeros(0), extra={"not_applicable": reason})
+
+
 def fit(task: FitTask) -> list[ParityRule]:
     """One rule per repeat: the inferred informative features at their training means."""
     rules = []
     for i in range(len(task.repeats)):
+        reason = task.shape_failure(i)
+        if reason:
+            rules.append(not_applicable(f"{reason} on the training rows of repeat {task.repeats[i]}"))
+            continue
         features = sorted(int(j) for j in task.informative(i))
         if not features:
             raise DataError(f"n={task.n}: no feature was inferred informative on the training rows of "

@@ -1,4 +1,5 @@
-"""The response paper's network as a fitted predictor: one hidden layer, sigmoid output.
+"""The MLP as a fitted predictor: the response paper's one hidden layer (or the tuned MLP's two),
+sigmoid output.
 
 ``MLPPredictor.logit`` is ordinary autograd-friendly torch code on raw features, for attacks
 and network analysis; training lives in ``kryptonite_n.nets.training``.
@@ -38,7 +39,8 @@ def activate(name: str, a: torch.Tensor) -> torch.Tensor:
 
 
 class MLPPredictor:
-    """sigmoid(W2 · act(W1ᵀ (x - mean) / std + b1) + b2) on raw features x.
+    """sigmoid(W2 · act(W1ᵀ (x - mean) / std + b1) + b2) on raw features x; with ``second`` =
+    (V, c), a second hidden layer act(Vᵀ h + c) between them (V: (H, H)).
 
     ``history`` (one row per epoch) holds the training loss and accuracy as the running
     average over the epoch's mini-batches in train mode (dropout on, weights changing), and
@@ -47,7 +49,8 @@ class MLPPredictor:
 
     def __init__(self, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: float | np.ndarray,
                  mean: np.ndarray, std: np.ndarray, activation: str,
-                 history: pd.DataFrame | None = None, summary: dict[str, Any] | None = None) -> None:
+                 history: pd.DataFrame | None = None, summary: dict[str, Any] | None = None,
+                 second: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown MLP activation {activation!r}; expected one of {ACTIVATIONS}")
         self.W1 = np.asarray(W1, dtype=np.float32)
@@ -62,6 +65,13 @@ class MLPPredictor:
                 or self.std.shape != (n,):
             raise ValueError(f"inconsistent MLP shapes: W1 {self.W1.shape}, b1 {self.b1.shape}, "
                              f"W2 {self.W2.shape}, mean {self.mean.shape}, std {self.std.shape}")
+        self.V = self.c = None
+        if second is not None:
+            self.V = np.asarray(second[0], dtype=np.float32)
+            self.c = np.asarray(second[1], dtype=np.float32).reshape(-1)
+            if self.V.shape != (hidden, hidden) or self.c.shape != (hidden,):
+                raise ValueError(f"inconsistent MLP second layer: V {self.V.shape}, c {self.c.shape}, "
+                                 f"expected ({hidden}, {hidden}) and ({hidden},)")
         self.history = history
         self.summary = dict(summary or {})
         self._tensors: dict[torch.dtype, tuple[torch.Tensor, ...]] = {}
@@ -74,18 +84,25 @@ class MLPPredictor:
     def hidden_units(self) -> int:
         return int(self.W1.shape[1])
 
+    @property
+    def layers(self) -> int:
+        return 1 if self.V is None else 2
+
     def _params(self, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         if dtype not in self._tensors:
             self._tensors[dtype] = tuple(
                 torch.from_numpy(array).to(dtype)
-                for array in (self.mean, self.std, self.W1, self.b1, self.W2, self.b2)
+                for array in (self.mean, self.std, self.W1, self.b1, self.W2, self.b2,
+                              *((self.V, self.c) if self.V is not None else ()))
             )
         return self._tensors[dtype]
 
     def logit(self, X: torch.Tensor) -> torch.Tensor:
         """Logits (rows,) of raw features X; differentiable in X; computed in X's dtype."""
-        mean, std, W1, b1, W2, b2 = self._params(X.dtype)
+        mean, std, W1, b1, W2, b2, *second = self._params(X.dtype)
         hidden = activate(self.activation, torch.addmm(b1, (X - mean) / std, W1))
+        if second:
+            hidden = activate(self.activation, torch.addmm(second[1], hidden, second[0]))
         return hidden @ W2 + b2
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -94,23 +111,30 @@ class MLPPredictor:
         return (logits > 0).numpy().astype(np.int64)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {
+        arrays = {
             "W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2, "mean": self.mean, "std": self.std,
             "activation": np.asarray(self.activation, dtype=np.str_),
         }
+        if self.V is not None:
+            arrays |= {"V": self.V, "c": self.c}
+        return arrays
 
     def details(self) -> dict[str, Any]:
-        return {"activation": self.activation, "hidden_units": self.hidden_units, **self.summary}
+        return {"activation": self.activation, "hidden_units": self.hidden_units,
+                **({"layers": 2} if self.V is not None else {}), **self.summary}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {} if self.history is None else {"history": self.history}
 
 
 def load(arrays: dict[str, np.ndarray]) -> MLPPredictor:
+    second = (arrays["V"], arrays["c"]) if "V" in arrays else None
     return MLPPredictor(arrays["W1"], arrays["b1"], arrays["W2"], arrays["b2"], arrays["mean"],
-                        arrays["std"], str(np.asarray(arrays["activation"]).item()))
+                        arrays["std"], str(np.asarray(arrays["activation"]).item()), second=second)
 
 
 def layers(predictor: MLPPredictor) -> list[tuple[str, np.ndarray]]:
     """The weight matrices, input side first, shaped (inputs, outputs): for norms and spectra."""
-    return [("hidden", predictor.W1), ("output", predictor.W2[:, None])]
+    if predictor.V is None:
+        return [("hidden", predictor.W1), ("output", predictor.W2[:, None])]
+    return [("hidden1", predictor.W1), ("hidden2", predictor.V), ("output", predictor.W2[:, None])]

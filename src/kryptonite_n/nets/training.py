@@ -1,12 +1,20 @@
-"""Training the response paper's network (``nets.perceptron``) with early stopping.
+"""The one MLP trainer: the response paper's network (``nets.perceptron``), the tuned MLP's
+wider family (two hidden layers, AdamW, weight decay) and the search's trials, with early stopping.
 
 All repeats of one n train together. Their parameters are stacked along a leading repeat axis
 (shape ``(R, ...)``) and every layer is one batched matrix product, so an epoch of ten repeats
 costs little more than an epoch of one. The repeats stay independent: each has its own
-seeded initialisation, shuffling and dropout stream, its own optimiser state (both optimisers
+seeded initialisation, shuffling and dropout stream, its own optimiser state (the optimisers
 act elementwise) and its own early-stopping state, and the summed loss gives each repeat's
 parameters exactly the gradient of its own mean loss. So training a repeat alone or among
 others yields the same network (bit for bit on the machine it was built on; see ``_aligned``).
+
+A stack's rows need not be repeats of one setting: ``fit(task, rows=...)`` gives each row its
+own learning rate, weight decay and dropout (the settings that only scale elementwise
+operations), so several trials of a search that share a shape train as one stack too. The
+optimiser steps take the learning rate as an (R, 1) tensor, written in the forms that round as
+the scalar ones do (``addcmul_`` for ``add_(alpha=)``, a reciprocal for a scalar divided by a
+tensor): the response paper's MLP trains to the very networks the scalar-only trainer gave.
 
 With several threads the repeats are split into that many stacks, each trained by its own
 forked process with single-threaded torch, so the result does not depend on the thread count
@@ -28,6 +36,7 @@ import logging
 import math
 import multiprocessing
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -39,12 +48,15 @@ from tqdm import tqdm
 from kryptonite_n.models.spec import FitTask
 from kryptonite_n.nets.perceptron import _LOG2E, ACTIVATIONS, MLPPredictor
 
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "adamw")
 #: The schema's defaults (the response paper's n = 9 row); task settings override them.
 DEFAULTS: dict[str, Any] = {
-    "hidden_units": 72, "activation": "elu", "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
-    "dropout": 0.0, "batch_size": 128, "max_epochs": 1000, "patience": 200,
+    "hidden_units": 72, "layers": 1, "activation": "elu", "optimizer": "sgd", "lr": 0.01,
+    "momentum": 0.9, "weight_decay": 0.0, "dropout": 0.0, "batch_size": 128, "max_epochs": 1000,
+    "patience": 200,
 }
+#: The settings a stack's rows may hold each their own value of (``fit(task, rows=...)``).
+PER_ROW = ("lr", "weight_decay", "dropout")
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 _ONE, _MINUS_ONE = torch.tensor(1.0), torch.tensor(-1.0)
@@ -64,9 +76,14 @@ def resolve_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"MLP setting 'optimizer'={resolved['optimizer']!r}: expected one of {OPTIMIZERS}")
     if not 0.0 <= float(resolved["dropout"]) < 1.0:
         raise ValueError(f"MLP setting 'dropout'={resolved['dropout']!r}: expected 0 <= dropout < 1")
+    if int(resolved["layers"]) not in (1, 2):
+        raise ValueError(f"MLP setting 'layers'={resolved['layers']!r}: expected 1 or 2")
     for key in ("hidden_units", "batch_size", "max_epochs", "patience"):
         if int(resolved[key]) < 1:
             raise ValueError(f"MLP setting {key!r}={resolved[key]!r}: expected a positive integer")
+    for key in ("lr", "weight_decay", "momentum"):
+        if not (math.isfinite(float(resolved[key])) and float(resolved[key]) >= 0):
+            raise ValueError(f"MLP setting {key!r}={resolved[key]!r}: expected a finite value >= 0")
     return resolved
 
 
@@ -120,16 +137,32 @@ def _stack_padded(parts: list[np.ndarray], width: int, dtype: type) -> np.ndarra
 
 @dataclasses.dataclass
 class _Layout:
-    """Views of the flat per-repeat parameter vector (R, P) as the network's matrices."""
+    """Views of the flat per-repeat parameter vector (R, P) as the network's matrices.
+
+    One hidden layer: [W1, b1, W2, b2]. Two: [W1, b1, V, c, W2, b2] with V (H, H) and c (H,)
+    the second hidden layer's; W1 and b1 lead in both, so [W1; b1] is one view either way.
+    """
 
     n: int
     hidden: int
+    layers: int = 1
+
+    @property
+    def size(self) -> int:
+        H = self.hidden
+        return self.n * H + 2 * H + 1 + (H * H + H if self.layers == 2 else 0)
+
+    def second(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The second hidden layer's V (R, H, H) and c (R, 1, H)."""
+        R, start, H = flat.shape[0], self.n * self.hidden + self.hidden, self.hidden
+        return (flat[:, start:start + H * H].view(R, H, H),
+                flat[:, start + H * H:start + H * H + H].view(R, 1, H))
 
     def views(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """W1 (R, n, H), b1 (R, 1, H), W2 as a row (R, 1, H), b2 (R, 1)."""
         R, nh, H = flat.shape[0], self.n * self.hidden, self.hidden
         return (flat[:, :nh].view(R, self.n, H), flat[:, nh:nh + H].view(R, 1, H),
-                flat[:, nh + H:nh + 2 * H].view(R, 1, H), flat[:, -1:])
+                flat[:, -H - 1:-1].view(R, 1, H), flat[:, -1:])
 
     def training_views(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """[W1; b1] (R, n + 1, H) for inputs with a column of ones, W2 (R, 1, H), b2 (R, 1, 1).
@@ -140,49 +173,70 @@ class _Layout:
         repeats are stacked (MKL's batched hidden @ W2ᵀ does).
         """
         R, nh, H = flat.shape[0], self.n * self.hidden, self.hidden
-        return (flat[:, :nh + H].view(R, self.n + 1, H), flat[:, nh + H:nh + 2 * H].view(R, 1, H),
+        return (flat[:, :nh + H].view(R, self.n + 1, H), flat[:, -H - 1:-1].view(R, 1, H),
                 flat[:, -1:].view(R, 1, 1))
 
     def initial(self, rng: np.random.Generator) -> np.ndarray:
         """torch.nn.Linear's default: every weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
         W1 = rng.uniform(-1, 1, (self.n, self.hidden)) / math.sqrt(self.n)
         b1 = rng.uniform(-1, 1, self.hidden) / math.sqrt(self.n)
+        middle = []
+        if self.layers == 2:
+            middle = [rng.uniform(-1, 1, (self.hidden, self.hidden)).ravel() / math.sqrt(self.hidden),
+                      rng.uniform(-1, 1, self.hidden) / math.sqrt(self.hidden)]
         W2 = rng.uniform(-1, 1, self.hidden) / math.sqrt(self.hidden)
         b2 = rng.uniform(-1, 1, 1) / math.sqrt(self.hidden)
-        return np.concatenate([W1.ravel(), b1, W2, b2]).astype(np.float32)
+        return np.concatenate([W1.ravel(), b1, *middle, W2, b2]).astype(np.float32)
 
 
 class _Optimizer:
-    """SGD with momentum or Adam on stacked (R, P) parameters, computed as torch.optim does.
+    """SGD with momentum, Adam or AdamW on stacked (R, P) parameters, computed as torch.optim does
+    (``weight_decay`` as its L2 term for SGD and Adam, decoupled for AdamW).
 
+    ``lr`` and ``weight_decay`` are a scalar or one value per row (an (R,) sequence).
     ``active`` (R,) marks the repeats that take this step; the others stay untouched (a
     repeat with fewer training rows can have one batch less in an epoch).
     """
 
-    def __init__(self, kind: str, lr: float, momentum: float, shape: tuple[int, int]) -> None:
-        self.kind, self.lr, self.momentum = kind, lr, momentum
+    def __init__(self, kind: str, lr: float | Any, momentum: float, shape: tuple[int, int],
+                 weight_decay: float | Any = 0.0) -> None:
+        self.kind, self.momentum = kind, momentum
+        rows = shape[0]
+        self.rates = {"lr": torch.as_tensor(np.broadcast_to(np.asarray(lr, dtype=np.float32), rows).copy()),
+                      "weight_decay": torch.as_tensor(
+                          np.broadcast_to(np.asarray(weight_decay, dtype=np.float32), rows).copy())}
+        self.rates = {name: rate[:, None] for name, rate in self.rates.items()}
+        self.decays = bool((self.rates["weight_decay"] != 0).any())
         self.state = {"first": torch.zeros(shape), "steps": torch.zeros(shape[0], 1)}
-        if kind == "adam":
+        if kind in ("adam", "adamw"):
             self.state["second"] = torch.zeros(shape)
 
     def keep(self, rows: torch.Tensor) -> None:
         self.state = {name: tensor[rows] for name, tensor in self.state.items()}
+        self.rates = {name: rate[rows] for name, rate in self.rates.items()}
 
     def step(self, theta: torch.Tensor, grad: torch.Tensor, active: torch.Tensor | None) -> None:
         saved = None
         if active is not None:  # rare: update everything, then restore the inactive repeats
             saved = {"theta": theta.clone(), **{k: v.clone() for k, v in self.state.items()}}
         first, steps = self.state["first"], self.state["steps"]
+        lr, decay = self.rates["lr"], self.rates["weight_decay"]
         steps += 1
+        if self.decays:
+            if self.kind == "adamw":  # decoupled: theta <- theta (1 - lr wd) before the Adam step
+                theta.mul_(1 - lr * decay)
+            else:  # L2: grad <- grad + wd theta
+                grad = grad.addcmul(theta, decay)
         if self.kind == "sgd":  # torch.optim.SGD, dampening 0: the first step sets the buffer to grad
             first.mul_(self.momentum).add_(grad)
-            theta.add_(first, alpha=-self.lr)
+            theta.addcmul_(first, -lr)  # rounds as theta.add_(first, alpha=-lr) does
         else:
             beta1, beta2 = ADAM_BETAS
             second = self.state["second"]
             first.lerp_(grad, 1 - beta1)
             second.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            step_size = self.lr / (1 - beta1 ** steps)
+            # lr / t for a scalar lr is reciprocal(t) * lr in torch: the same numbers per row.
+            step_size = (1 - beta1 ** steps).reciprocal() * lr
             denominator = (second.sqrt() / (1 - beta2 ** steps).sqrt()).add_(ADAM_EPS)
             theta.addcdiv_(first * step_size, denominator, value=-1.0)
         if saved is not None:
@@ -222,7 +276,7 @@ class _Workspace:
     that step, exactly as if it trained alone).
     """
 
-    def __init__(self, data: _Repeats, batch: int, hidden: int, dropout: float) -> None:
+    def __init__(self, data: _Repeats, batch: int, hidden: int, dropout: np.ndarray, layers: int = 1) -> None:
         R, n_train = len(data.ids), data.n_train
         self.batch = batch
         self.steps = math.ceil(n_train.max() / batch)
@@ -243,11 +297,16 @@ class _Workspace:
         self.X = torch.zeros(R, width, data.X_train.shape[2])
         self.y = torch.zeros(R, width)
         self.logits = torch.zeros(R, width)
-        self.dropout = dropout
-        self.keep_scale = 1.0 / (1.0 - dropout)
-        self.masks = torch.full((R, width, hidden), self.keep_scale) if dropout > 0 else None
+        # Dropout per row (a trial's own rate); a row without dropout keeps masks of ones.
+        self.dropout = [float(p) for p in dropout]
+        self.keep_scale = [1.0 / (1.0 - p) for p in self.dropout]
+        self.masks = None
+        if max(self.dropout) > 0:
+            self.masks = torch.ones(layers, R, width, hidden)
+            for r, scale in enumerate(self.keep_scale):
+                self.masks[:, r] = scale
         self.masks_array = self.masks.numpy() if self.masks is not None else None
-        self.dropped = [np.zeros(0, dtype=np.int64) for _ in range(R)]
+        self.dropped = [[np.zeros(0, dtype=np.int64) for _ in range(R)] for _ in range(layers)]
         val_chunk = min(VALIDATION_CHUNK, data.X_val.shape[1])
         self.val_hidden, self.val_scratch = (torch.empty(R * val_chunk * hidden) for _ in range(2))
         self.val_logits = torch.empty(R, data.X_val.shape[1])
@@ -263,10 +322,11 @@ class _Workspace:
             torch.index_select(data.X_train[r], 0, order[r], out=self.X[r])
             torch.index_select(data.y_train[r], 0, order[r], out=self.y[r])
             if self.masks is not None:
-                flat = self.masks_array[r].reshape(-1)  # a view: numpy's scatter is the faster here
-                flat[self.dropped[r]] = self.keep_scale
-                self.dropped[r] = dropped_positions(rngs[repeat], count * hidden, self.dropout)
-                flat[self.dropped[r]] = 0.0
+                for layer, dropped in enumerate(self.dropped):
+                    flat = self.masks_array[layer, r].reshape(-1)  # a view: numpy's scatter is the faster
+                    flat[dropped[r]] = self.keep_scale[r]
+                    dropped[r] = dropped_positions(rngs[repeat], count * hidden, self.dropout[r])
+                    flat[dropped[r]] = 0.0
 
 
 def activate_(name: str, a: torch.Tensor, scratch: torch.Tensor | None = None,
@@ -306,32 +366,51 @@ def _sums(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> np.nda
     return torch.stack([(losses * weight).sum(1), (correct * weight).sum(1)]).numpy()
 
 
-def fit(task: FitTask) -> list[MLPPredictor]:
+#: Called after every epoch with (epoch, best validation accuracy per row of the stack so far,
+#: which rows still train); returns the rows to stop now (the search's pruner), or None.
+EpochHook = Callable[[int, np.ndarray, np.ndarray], "np.ndarray | None"]
+
+
+def fit(task: FitTask, rows: list[dict[str, Any]] | None = None,
+        on_epoch: EpochHook | None = None) -> list[MLPPredictor]:
     """Train one network per repeat of ``task`` (a FitTask): the repeats together, in
     ``task.threads`` stacks trained side by side.
 
     Every repeat's random numbers come from ``repeat_rng(task.seed, task.n, repeat)`` alone,
     so a repeat trained by itself gives the same network as among others, whatever the threads.
+    ``rows`` (one dict per split) gives a row its own ``PER_ROW`` settings over
+    ``task.settings``; ``on_epoch`` may stop rows early (then one stack, one process).
     """
     if len(task.repeats) != len(task.splits):
         raise ValueError(f"n={task.n}: {len(task.repeats)} repeats but {len(task.splits)} splits")
-    groups = [list(g) for g in np.array_split(np.arange(len(task.splits)), max(1, int(task.threads)))
-              if len(g)]
-    tasks = [dataclasses.replace(task, splits=[task.splits[i] for i in group],
-                                 repeats=[task.repeats[i] for i in group]) for group in groups]
+    rows = [{}] * len(task.splits) if rows is None else list(rows)
+    if len(rows) != len(task.splits):
+        raise ValueError(f"n={task.n}: {len(rows)} row settings for {len(task.splits)} splits")
+    unknown = sorted({key for row in rows for key in row} - set(PER_ROW))
+    if unknown:
+        raise ValueError(f"MLP settings {unknown} cannot differ between rows; only {PER_ROW} can")
+    threads = 1 if on_epoch is not None else max(1, int(task.threads))
+    groups = [list(g) for g in np.array_split(np.arange(len(task.splits)), threads) if len(g)]
+    tasks = [(dataclasses.replace(task, splits=[task.splits[i] for i in group],
+                                  repeats=[task.repeats[i] for i in group]),
+              [rows[i] for i in group], on_epoch) for group in groups]
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         if len(tasks) == 1:
-            return _fit(tasks[0])
+            return _fit(*tasks[0])
         # fork: the workers start at once, with torch loaded and limited to one thread (so no
         # thread pool is left half-copied); the tasks and the fitted arrays travel by pickle.
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         with ProcessPoolExecutor(len(tasks), mp_context=context, initializer=torch.set_num_threads,
                                  initargs=(1,)) as pool:
-            return [predictor for part in pool.map(_fit, tasks) for predictor in part]
+            return [predictor for part in pool.map(_fit_packed, tasks) for predictor in part]
     finally:
         torch.set_num_threads(previous_threads)
+
+
+def _fit_packed(packed: tuple) -> list[MLPPredictor]:
+    return _fit(*packed)
 
 
 def _standardised(task: FitTask) -> tuple[list[np.ndarray], list[np.ndarray], _Repeats]:
@@ -370,22 +449,27 @@ def _with_ones(X: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def _fit(task: FitTask) -> list[MLPPredictor]:
+def _fit(task: FitTask, rows: list[dict[str, Any]] | None = None,
+         on_epoch: EpochHook | None = None) -> list[MLPPredictor]:
     settings = resolve_settings(task.settings)
+    R, n = len(task.splits), int(task.n)
+    rows = [{}] * R if rows is None else rows
+    row_settings = [resolve_settings({**task.settings, **row}) for row in rows]
     activation, hidden = settings["activation"], int(settings["hidden_units"])
     max_epochs, patience = int(settings["max_epochs"]), int(settings["patience"])
-    R, n = len(task.splits), int(task.n)
-    layout = _Layout(n, hidden)
+    layout = _Layout(n, hidden, int(settings["layers"]))
+    per_row = {key: np.array([float(s[key]) for s in row_settings]) for key in PER_ROW}
     rngs = [repeat_rng(task.seed, n, repeat) for repeat in task.repeats]
     means, stds, data = _standardised(task)
     theta = torch.from_numpy(np.stack([layout.initial(rng) for rng in rngs]))
-    optimizer = _Optimizer(settings["optimizer"], float(settings["lr"]), float(settings["momentum"]),
-                           tuple(theta.shape))
+    optimizer = _Optimizer(settings["optimizer"], per_row["lr"], float(settings["momentum"]),
+                           tuple(theta.shape), per_row["weight_decay"])
 
     best_theta = theta.clone()
     best_loss, best_acc = np.full(R, np.inf), np.full(R, np.nan)
     best_epoch = np.zeros(R, dtype=np.int64)
     stopped_at = np.zeros(R, dtype=np.int64)  # 0 while still training
+    pruned = np.zeros(R, dtype=bool)
     history = np.full((max_epochs, R, 4), np.nan)
 
     work = None
@@ -399,7 +483,8 @@ def _fit(task: FitTask) -> list[MLPPredictor]:
             optimizer.keep(torch.from_numpy(running))
             work = None
         if work is None:
-            work = _Workspace(data, int(settings["batch_size"]), hidden, float(settings["dropout"]))
+            work = _Workspace(data, int(settings["batch_size"]), hidden, per_row["dropout"][data.ids],
+                              layout.layers)
         work.shuffle(data, rngs, hidden)
         _train_epoch(activation, layout, theta, optimizer, work)
 
@@ -415,19 +500,28 @@ def _fit(task: FitTask) -> list[MLPPredictor]:
             best_epoch[ids[improved]] = epoch
             best_theta[torch.from_numpy(ids[improved])] = theta[torch.from_numpy(improved)]
         stopped_at[ids[epoch - best_epoch[ids] >= patience]] = epoch
+        if on_epoch is not None:
+            stop = on_epoch(epoch, best_acc.copy(), stopped_at == 0)
+            if stop is not None and np.asarray(stop).any():
+                stop = np.asarray(stop, dtype=bool) & (stopped_at == 0)
+                stopped_at[stop], pruned[stop] = epoch, True
         progress.set_postfix(best_val_acc=f"{np.nanmean(best_acc) if np.isfinite(best_acc).any() else 0:.4f}",
                              training=int((stopped_at == 0).sum()), refresh=False)
         if (stopped_at > 0).all():
             break
     progress.close()
-    stopped_early = stopped_at > 0
-    stopped_at[~stopped_early] = max_epochs
+    stopped_early = (stopped_at > 0) & ~pruned
+    stopped_at[stopped_at == 0] = max_epochs
     log.info("MLP n=%d repeats %s: epochs %s, best epochs %s, best validation accuracy %s", n, task.repeats,
              stopped_at.tolist(), best_epoch.tolist(), np.round(best_acc, 4).tolist())
 
     predictors = []
     for r in range(R):
         W1, b1, W2, b2 = (t[0].numpy().copy() for t in layout.views(best_theta[r:r + 1]))
+        second = None
+        if layout.layers == 2:
+            V, c = layout.second(best_theta[r:r + 1])
+            second = (V[0].numpy().copy(), c[0].numpy().ravel().copy())
         epochs = int(stopped_at[r])
         table = pd.DataFrame(history[:epochs, r],
                              columns=["train_loss", "validation_loss", "train_acc", "validation_acc"])
@@ -436,10 +530,12 @@ def _fit(task: FitTask) -> list[MLPPredictor]:
             "epochs_trained": epochs, "best_epoch": int(best_epoch[r]),
             "stopped_early": bool(stopped_early[r]),
             "best_validation_loss": float(best_loss[r]), "best_validation_acc": float(best_acc[r]),
-            "settings": settings,
+            "settings": row_settings[r],
         }
+        if pruned[r]:
+            summary["pruned"] = True
         predictors.append(MLPPredictor(W1, b1.ravel(), W2.ravel(), b2.reshape(()), means[r], stds[r],
-                                       activation, table, summary))
+                                       activation, table, summary, second=second))
     return predictors
 
 
@@ -448,11 +544,14 @@ def _validation_logits(activation: str, layout: _Layout, theta: torch.Tensor, da
     """Eval-mode logits (R, V) of the validation rows, a chunk of rows at a time (kept in cache)."""
     W1b, W2, b2 = layout.training_views(theta)
     R, V, H = data.X_val.shape[0], data.X_val.shape[1], W2.shape[2]
+    second = layout.second(theta) if layout.layers == 2 else None
     for start in range(0, V, VALIDATION_CHUNK):
         rows = min(VALIDATION_CHUNK, V - start)  # a multiple of 32, as V is: see _aligned
         hidden = work.val_hidden[:R * rows * H].view(R, rows, H)
         torch.bmm(data.X_val[:, start:start + rows], W1b, out=hidden)
         activate_(activation, hidden, work.val_scratch[:R * rows * H].view(R, rows, H))
+        if second is not None:
+            hidden = activate_(activation, torch.baddbmm(second[1], hidden, second[0]))
         work.val_logits[:, start:start + rows] = torch.baddbmm(b2, W2, hidden.transpose(1, 2)).squeeze_(1)
     return work.val_logits
 
@@ -462,9 +561,13 @@ def _train_epoch(activation: str, layout: _Layout, theta: torch.Tensor, optimize
     """One pass over every running repeat's shuffled rows; the logits go to ``work.logits``."""
     for k in range(work.steps):
         part = slice(k * work.batch, (k + 1) * work.batch)
-        masks = work.masks[:, part] if work.masks is not None else None
-        work.logits[:, part], grad = _gradient(activation, layout, theta, work.X[:, part], work.y[:, part],
-                                               work.row_weight[:, part], masks, work.step_buffers)
+        masks = work.masks[:, :, part] if work.masks is not None else None
+        X, y, weight = work.X[:, part], work.y[:, part], work.row_weight[:, part]
+        if layout.layers == 1:
+            work.logits[:, part], grad = _gradient(activation, layout, theta, X, y, weight,
+                                                   None if masks is None else masks[0], work.step_buffers)
+        else:
+            work.logits[:, part], grad = _gradient_deep(activation, layout, theta, X, y, weight, masks)
         optimizer.step(theta, grad, work.active[k])
 
 
@@ -498,3 +601,39 @@ def _gradient(activation: str, layout: _Layout, theta: torch.Tensor, X: torch.Te
     torch.mul(X, gz.transpose(1, 2), out=scaled_inputs)
     grad_hidden = torch.bmm(scaled_inputs.transpose(1, 2), derivative).mul_(W2)
     return z, torch.cat([grad_hidden.flatten(1), torch.bmm(gz, h_out).flatten(1), gz.sum(2)], dim=1)
+
+
+def _gradient_deep(activation: str, layout: _Layout, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
+                   row_weight: torch.Tensor, masks: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``_gradient`` for two hidden layers; ``masks`` (2, R, B, H) or None.
+
+    The same back-propagation written out: the output's factor gz goes back through W2, the
+    second layer's (V, c) and the first layer's [W1; b1], each activation's derivative taken
+    from its output (ELU's from activate_).
+    """
+    W1b, W2, b2 = layout.training_views(theta)
+    V, c = layout.second(theta)
+    R, B, H = X.shape[0], X.shape[1], W2.shape[2]
+    first_derivative, second_derivative = (torch.empty(R, B, H, dtype=X.dtype) for _ in range(2))
+    h1 = activate_(activation, torch.bmm(X, W1b), torch.empty_like(first_derivative), first_derivative)
+    h1_out = h1 * masks[0] if masks is not None else h1
+    h2 = activate_(activation, torch.baddbmm(c, h1_out, V), torch.empty_like(first_derivative),
+                   second_derivative)
+    h2_out = h2 * masks[1] if masks is not None else h2
+    z = torch.baddbmm(b2, W2, h2_out.transpose(1, 2)).squeeze_(1)
+    if z.shape[1] % 32:  # see _aligned
+        z = torch.nn.functional.pad(z, (0, _aligned(z.shape[1]) - z.shape[1]))[:, :B]
+    gz = torch.sigmoid(z).sub_(y).mul_(row_weight).unsqueeze_(1)  # (R, 1, B)
+    _derivative(activation, h1, first_derivative)
+    _derivative(activation, h2, second_derivative)
+    if masks is not None:
+        first_derivative.mul_(masks[0])
+        second_derivative.mul_(masks[1])
+    # d loss / d a2 (R, B, H): gz_b W2 masks2 act'(a2)
+    grad_a2 = second_derivative.mul_(gz.transpose(1, 2)).mul_(W2)
+    grad_V = torch.bmm(h1_out.transpose(1, 2), grad_a2)
+    grad_c = grad_a2.sum(1, keepdim=True)
+    grad_a1 = torch.bmm(grad_a2, V.transpose(1, 2)).mul_(first_derivative)
+    grad_W1b = torch.bmm(X.transpose(1, 2), grad_a1)
+    return z, torch.cat([grad_W1b.flatten(1), grad_V.flatten(1), grad_c.flatten(1),
+                         torch.bmm(gz, h2_out).flatten(1), gz.sum(2)], dim=1)

@@ -20,23 +20,23 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from kryptonite_n.carbon import STAGES
-from kryptonite_n.carbon_share import MEASURED_SOURCES, RAM_FLOOR_W
+from kryptonite_n.bayes import CROSS_FITTED_PARITY, LABEL_FREE_PARITY, is_estimate
 from kryptonite_n.data import TARGETS
+from kryptonite_n.explore import THRESHOLD_METHOD, separation_summary
 from kryptonite_n.io import atomic_path
-from kryptonite_n.models import MODELS, specs
+from kryptonite_n.models import specs
 from kryptonite_n.report import tables
 from kryptonite_n.report.catalogue import PAGES
 from kryptonite_n.report.figures import (
     ADVERSARIAL_COLUMNS,
-    CARBON_COLUMNS,
     FIGURES,
     as_lists,
-    carbon_quantity,
 )
 from kryptonite_n.report.scaling_page import scaling_context
 from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, model_label
 from kryptonite_n.report.tuning_page import tuning_context
+from kryptonite_n.stats import CORRECTED_T, half_width, resampling_ratio
+from kryptonite_n.summary import choose_models
 
 #: Models whose informative set comes from the noise shapes (the feature-selection oracle),
 #: not from the labels: they show the data's structure but cannot refute a claim about
@@ -135,6 +135,13 @@ def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> 
                "true_informative": truth.get("informative")}
         if table is not None and "true_family" in table.columns:
             row["families_match"] = int((table["family"] == table["true_family"]).sum())
+        # What the exploration found: whether the noise shapes separate the features, and the
+        # thresholds it read the bits against (explore.separation_summary).
+        found = separation_summary(table) if table is not None and "threshold" in table.columns else {}
+        row |= {"separates": found.get("separates"), "shape_reason": found.get("reason") or None,
+                "threshold_min": found.get("threshold_min"), "threshold_max": found.get("threshold_max"),
+                "bayes_rule": (truth.get("bayes") or {}).get("rule"),
+                "parity_size": len(truth["informative"]) if truth.get("informative") is not None else None}
         rows.append(row)
     correlation = tables.read_tables(inputs.get("correlation", []), ["row", "column", "correlation"],
                                      add_n=True)
@@ -163,7 +170,15 @@ def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> 
         "hidden_rows": generator.get("hidden_rows"),
         "scales": generator.get("scales", {}),
         "configured_flip_rate": generator.get("flip_rate"),
-        "irrelevant_share": generator.get("irrelevant_share"),
+        "parity_share": generator.get("parity_share"),
+        "layout": generator.get("layout", "families"),
+        "threshold_method": THRESHOLD_METHOD,
+        # The noise shapes separate the features at every n / at none (None: not explored).
+        "all_separate": bool(rows) and all(r.get("separates") is True for r in rows),
+        "none_separate": bool(rows) and all(r.get("separates") is False for r in rows),
+        "estimated": any(is_estimate(r.get("bayes_source")) for r in rows),
+        # n the challenge published no target for: no target is assumed, meets_target stays empty.
+        "no_target_n": [r["n"] for r in rows if r["n"] not in TARGETS],
         "split": config.get("split", {}),
         "per_n": rows,
         "max_label_corr": max((r["max_label_corr"] for r in rows if r["max_label_corr"] is not None),
@@ -174,19 +189,22 @@ def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> 
 
 
 def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> dict[str, Any]:
+    # The repeats re-split the same rows: intervals of their mean use the split's n_test / n_train.
+    ratio = resampling_ratio(config["split"]) if "split" in config else tables.default_resampling_ratio()
     headline = tables.headline_table(inputs.get("summary", []), inputs.get("metrics", []),
-                                     inputs.get("truth", []))
+                                     inputs.get("truth", []), ratio)
     fitted = headline[headline["test_mean"].notna()]
     skipped = headline[headline["test_mean"].isna()]
     beaten, best = [], []
     for n, group in fitted.groupby("n", sort=True):
-        top = group[np.isclose(group["test_mean"], group["test_mean"].max(), rtol=0, atol=1e-12)]
+        # Tied with the best: every model whose interval overlaps the best one's.
+        top = tables.tied_with_best(group)
         first = top.iloc[0]
         bayes = None if _missing(first["bayes"]) else float(first["bayes"])
         # The limit is reached when the best mean's 95 % interval reaches it; with an estimated
         # limit, when the two intervals overlap. No interval (one repeat): no verdict.
         reaches = reaches_limit(first.to_dict())
-        best.append({"n": int(n), "labels": top["label"].tolist(),
+        best.append({"n": int(n), "labels": top["label"].tolist(), "best_label": str(first["label"]),
                      "test_mean": float(first["test_mean"]), "test_low": _none(first["test_low"]),
                      "test_high": _none(first["test_high"]), "target": first["target"],
                      "bayes": bayes, "bayes_low": _none(first["bayes_low"]),
@@ -207,7 +225,17 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     learned_passing = fitted[~fitted["model"].isin(ORACLE_ASSISTED)
                              & fitted["passes"].fillna(False).astype(bool)]
     fitted = fitted.assign(reaches=[reaches_limit(r) for r in fitted.to_dict("records")])
+    repeats = pd.to_numeric(fitted["repeats"], errors="coerce")
+    methods = sorted({str(m) for m in fitted["ci_method"] if str(m)})
+    sources = {str(v) for v in headline["bayes_source"] if not _missing(v) and str(v)}
     return {
+        "estimated": any(is_estimate(v) for v in sources),
+        # What the pages call the line a model is measured against.
+        "limit_name": ("the reference (a lower estimate of the Bayes limit)"
+                       if any(is_estimate(v) for v in sources) else "the Bayes limit"),
+        "settings_notes": settings_notes(config, studied),
+        "not_applicable": _records(headline[headline["note"].astype(str).str.startswith("not applicable")]),
+        "no_target_n": [int(n) for n in studied if int(n) not in TARGETS],
         "headline": _records(headline),
         "fitted": _records(fitted),
         "secret_support": secret_support(inputs.get("support", [])),
@@ -223,7 +251,14 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         "best": best,
         "reach_n": [r["n"] for r in best if r["reaches"] is True],
         "below_n": [r["n"] for r in best if r["reaches"] is False],
-        "validation_gap": validation_gap(inputs.get("summary", [])),
+        "validation_gap": validation_gap(inputs.get("summary", []), inputs.get("metrics", []), ratio),
+        "choice": hidden_choice(inputs.get("metrics", [])),
+        "ci_methods": methods,
+        "ci_corrected": CORRECTED_T in methods,
+        "test_over_train": ratio,
+        # How much wider the corrected interval is than the plain t, at the most repeats run.
+        "ci_widening": math.sqrt(1 + repeats.max() * ratio) if repeats.notna().any() else None,
+        "split": config.get("split", {}),
         "mock_max": float(mock["test_mean"].max()) if len(mock) else None,
         "repeats": config.get("repeats"),
         "sparsity": sparsity,
@@ -231,6 +266,29 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         "support": support_context(inputs.get("support", [])),
         "threshold_rules": list(THRESHOLD_RULES),
     }
+
+
+def settings_notes(config: Mapping[str, Any], studied: Sequence[int]) -> list[dict]:
+    """Per model with a per-n table and studied n without a row of their own: which row it used
+    (the nearest n's), and which settings it took from its training rows instead."""
+    from kryptonite_n.config import model_dimensions, settings_origin
+    from kryptonite_n.models import spec
+
+    notes = []
+    models = config.get("models", {})
+    for model in models:
+        if not models[model].get("by_n"):
+            continue
+        for n in model_dimensions(config, model) if "dimensions" in config else []:
+            if n not in studied:
+                continue
+            origin = settings_origin(config, model, n)
+            if origin is None or origin == n:
+                continue
+            own = list(spec(model).own_n_settings)
+            notes.append({"model": model, "label": model_label(model), "n": int(n), "origin": int(origin),
+                          "own": own})
+    return notes
 
 
 class _Unfilled(dict):
@@ -252,9 +310,19 @@ def _truth_sets(paths: Sequence[str]) -> dict[int, list[int] | None]:
     return {n: truth.get("informative") for n, truth in tables.read_truths(paths).items()}
 
 
+#: The model whose own rule makes a published-data reference: its agreement with it is circular.
+REFERENCE_MODELS = {LABEL_FREE_PARITY: "xor_oracle", CROSS_FITTED_PARITY: "parity_gf2"}
+
+
 def reaches_limit(row: Mapping[str, Any]) -> bool | None:
-    """Does the 95 % interval of a mean test accuracy reach the Bayes limit (its low end, if estimated)?"""
+    """Does the 95 % interval of a mean test accuracy reach the Bayes limit (its low end, if estimated)?
+
+    None (no verdict) without an interval or a limit, and for the model whose own rule makes an
+    estimated reference (``REFERENCE_MODELS``): that agreement would prove nothing.
+    """
     if _missing(row.get("test_high")) or _missing(row.get("bayes")):
+        return None
+    if REFERENCE_MODELS.get(str(row.get("bayes_source"))) == row.get("model"):
         return None
     limit = row["bayes"] if _missing(row.get("bayes_low")) else row["bayes_low"]
     return bool(float(row["test_high"]) >= float(limit))
@@ -275,8 +343,10 @@ def secret_support(paths: Sequence[str]) -> list[dict]:
             rows.append({"label": label, "n": int(n), "rows": len(gf2),
                          "agree": int((flags == "true").sum()), "verdict": "equal to the generator's truth"})
             continue
+        # A not-applicable oracle names no set: nothing to compare with.
         oracle = {int(r.repeat): tables.parse_features(r.features)
-                  for r in at_n[at_n["model"].isin(set(THRESHOLD_RULES) - set(LEARNED_RULES))].itertuples()}
+                  for r in at_n[at_n["model"].isin(set(THRESHOLD_RULES) - set(LEARNED_RULES))].itertuples()
+                  if tables.parse_features(r.features)}
         compared = [r for r in gf2.itertuples() if int(r.repeat) in oracle]
         if compared:
             rows.append({"label": label, "n": int(n), "rows": len(compared),
@@ -286,20 +356,48 @@ def secret_support(paths: Sequence[str]) -> list[dict]:
     return rows
 
 
-def validation_gap(summary_paths: Sequence[str]) -> list[dict]:
-    """Per fitted (model, n): mean validation minus mean test accuracy.
+def validation_gap(summary_paths: Sequence[str], metric_paths: Sequence[str] = (),
+                   test_over_train: float = 0.0) -> list[dict]:
+    """Per fitted (model, n): mean validation minus mean test accuracy, and with the per-repeat
+    metrics the 95 % interval of that mean difference (as the summary's, ``test_over_train``).
 
-    The hidden labels are chosen on validation accuracy; a model whose validation rows also
-    picked something (the MLP's stopping epoch) shows a positive gap there, its selection bias.
+    It measures a difference between two finite row sets, nothing more: a gap whose interval
+    holds 0 is not told apart from sampling noise, whatever chose on the validation rows.
     """
     if not summary_paths:
         return []
     summary = tables.read_tables(summary_paths, ["model", "n", "test_acc_mean", "validation_acc_mean"])
     summary = summary[pd.to_numeric(summary["test_acc_mean"], errors="coerce").notna()]
-    rows = [{"model": str(r.model), "label": model_label(str(r.model)), "n": int(r.n),
-             "validation": float(r.validation_acc_mean), "test": float(r.test_acc_mean),
-             "gap": float(r.validation_acc_mean) - float(r.test_acc_mean)} for r in summary.itertuples()]
+    metrics = tables.read_tables(metric_paths, ["model", "n", "repeat", "validation_acc", "test_acc"])
+    differences = {(str(model), int(n)): (pd.to_numeric(group["validation_acc"], errors="coerce")
+                                          - pd.to_numeric(group["test_acc"], errors="coerce")).dropna()
+                   for (model, n), group in metrics.groupby(["model", "n"])}
+    rows = []
+    for r in summary.itertuples():
+        gap = float(r.validation_acc_mean) - float(r.test_acc_mean)
+        per_repeat = differences.get((str(r.model), int(r.n)), pd.Series(dtype=float))
+        half = (half_width(per_repeat.to_numpy(), test_over_train=test_over_train)
+                if len(per_repeat) >= 2 else None)
+        # Repeats that agree to the last row give a zero-width interval: it shows nothing.
+        half = half or None
+        rows.append({"model": str(r.model), "label": model_label(str(r.model)), "n": int(r.n),
+                     "validation": float(r.validation_acc_mean), "test": float(r.test_acc_mean), "gap": gap,
+                     "low": None if half is None else gap - half,
+                     "high": None if half is None else gap + half,
+                     "apart": None if half is None else abs(gap) > half})
     return sorted(rows, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
+
+
+def hidden_choice(metric_paths: Sequence[str]) -> list[dict]:
+    """The submitted hidden labels' source per n, as ``summary.choose_models`` chose it (the same
+    function on the same metrics as results/hiddenlabels/choice.csv), with the model's label."""
+    metrics = tables.read_tables(metric_paths, ["model", "n", "repeat", "validation_acc", "test_acc"])
+    if metrics.empty:
+        return []
+    metrics["n"] = metrics["n"].astype(int)
+    choice = choose_models(metrics)
+    return [{**row, "label": model_label(row["model"]), "assisted": row["oracle_assisted"] == "true"}
+            for row in _records(choice)]
 
 
 def penalty_groups(sparsity: list[dict], config: Mapping[str, Any],
@@ -369,6 +467,7 @@ def worst_case_table(data: pd.DataFrame) -> list[dict]:
 
     ``data`` is ``tables.attack_summary`` output. The lowest is the best bound on the worst
     case: an ``exact`` row is the worst case itself, else the row is an upper bound (``bound``).
+    An exact row equal to the lowest wins the tie: the worst case is then known, not bounded.
     """
     if "bound" in data.columns:
         data = data[data["bound"].isin(WORST_CASE_BOUNDS)]
@@ -383,11 +482,16 @@ def worst_case_table(data: pd.DataFrame) -> list[dict]:
         for scope in ("all", "informative", "irrelevant"):
             part = group[group["scope"] == scope]
             if len(part):
-                row = part.loc[part["robust_acc"].idxmin()]
+                lowest = float(part["robust_acc"].min())
+                tied = part[part["robust_acc"] <= lowest + 1e-12]
+                exact = tied[tied.get("bound", pd.Series("", index=tied.index)) == "exact"]
+                row = (exact if len(exact) else tied).iloc[0]
                 entry[scope] = float(row["robust_acc"])
                 entry[f"{scope}_attack"] = str(row["attack"])
                 entry[f"{scope}_bound"] = str(row.get("bound", "upper"))
                 entry[f"{scope}_preserving"] = _none(row["label_preserving_acc"])
+                entry[f"{scope}_preserving_points"] = (int(row["label_preserving_points"])
+                                                       if "label_preserving_points" in row else None)
         worst.append(entry)
     return sorted(worst, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
 
@@ -408,7 +512,21 @@ def network_table(network: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def robustness_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
+def attacked_network_rows(network_rows: list[dict], config: Mapping[str, Any]) -> list[dict]:
+    """The network-analysis rows of the attacked MLP: at each n, the activation its settings use
+    (the analysis retrains it with each activation, same settings and seeds)."""
+    from kryptonite_n.config import model_settings
+
+    inspected = [s.name for s in specs() if s.inspected]
+    if not inspected or not config.get("models", {}).get(inspected[0]):
+        return []
+    activation = {n: str(model_settings(config, inspected[0], n).get("activation", ""))
+                  for n in {r["n"] for r in network_rows}}
+    return [r for r in network_rows if r["activation"] == activation[r["n"]]]
+
+
+def robustness_context(inputs: Mapping[str, list[str]],
+                       config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if not inputs.get("adversarial"):
         return {"produced": False}
     data = tables.attack_summary(tables.read_tables(inputs["adversarial"], ADVERSARIAL_COLUMNS))
@@ -421,6 +539,8 @@ def robustness_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
     network_rows = network_table(network)
     saturated = [r for r in network_rows if r["zero_grad_share"] is not None]
     most_saturated = max(saturated, key=lambda r: r["zero_grad_share"], default=None)
+    attacked = attacked_network_rows(saturated, config or {})
+    shares = [r["zero_grad_share"] for r in attacked]
     exact_models = sorted({str(m) for m in data.loc[data["attack"] == "exact", "model"]},
                           key=tables.model_rank)
     return {"produced": True, "rows": len(data), "eps": sorted(data["eps"].unique().tolist()),
@@ -430,76 +550,20 @@ def robustness_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
             "not_ignoring_irrelevant": [f"{r['label']} (n = {r['n']})" for r in worst
                                         if "irrelevant" in r and r not in ignoring],
             "exact_labels": [model_label(m) for m in exact_models],
+            "min_preserving_points": tables.MIN_PRESERVING_POINTS,
             "network": network_rows, "most_saturated": most_saturated,
+            "attacked_network": {"activations": sorted({(r["n"], r["activation"]) for r in attacked}),
+                                 "share_min": min(shares, default=None),
+                                 "share_max": max(shares, default=None)},
             "network_produced": bool(inputs.get("network")),
             "activation_produced": bool(inputs.get("activation_robustness")),
             "boundary_produced": bool(inputs.get("boundary"))}
 
 
 def carbon_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
-    if not inputs.get("carbon"):
-        return {"produced": False}
-    carbon = tables.read_tables(inputs["carbon"], CARBON_COLUMNS)
-    if carbon.empty:
-        return {"produced": True, "rows": 0}
-    for column in ("duration_s", "energy_kwh", "emissions_kg", "cpu_power_w", "ram_power_w",
-                   "attributed_energy_kwh", "attributed_emissions_kg", "cpu_share", "tdp_w"):
-        if column in carbon:
-            carbon[column] = pd.to_numeric(carbon[column], errors="coerce")
-    quantity, title = carbon_quantity(carbon)
-    attributed = "attributed_energy_kwh" in carbon and carbon["attributed_energy_kwh"].notna().any()
-    stages = []
-    for stage in [s for s in STAGES if s in set(carbon["stage"])]:
-        part = carbon[carbon["stage"] == stage]
-        stages.append({"stage": stage, "jobs": len(part), "duration_s": float(part["duration_s"].sum()),
-                       "energy_kwh": _total(part["energy_kwh"]),
-                       "emissions_kg": _total(part["emissions_kg"]),
-                       "attributed_energy_kwh": _total(part["attributed_energy_kwh"]) if attributed else None,
-                       "attributed_emissions_kg": _total(part["attributed_emissions_kg"]) if attributed
-                       else None})
-    sources = carbon["cpu_power_source"].dropna().astype(str) if "cpu_power_source" in carbon \
-        else pd.Series(dtype=str)
-    ram = carbon["ram_power_w"].dropna() if "ram_power_w" in carbon else pd.Series(dtype=float)
-    # The fit jobs' own phases only: the inference phase of a fit predicts the test and hidden
-    # sets; the activation variants' training and the boundary grids are other work.
-    fits = carbon[carbon["model"].fillna("").astype(str).isin(MODELS)]
-    train = fits[fits["stage"] == "train"][quantity].sum()
-    inference = fits[fits["stage"] == "inference"][quantity].sum()
-    measurements = carbon["measurement"].fillna("").astype(str).value_counts().to_dict() \
-        if "measurement" in carbon else {}
-    return {
-        "produced": True, "rows": len(carbon), "stages": stages, "quantity": quantity,
-        "quantity_title": title,
-        "energy_measured": quantity == "energy_kwh",
-        "energy_kwh": float(carbon["energy_kwh"].sum()) if quantity == "energy_kwh" else None,
-        "emissions_kg": float(carbon["emissions_kg"].sum()) if carbon["emissions_kg"].notna().any() else None,
-        "duration_s": float(carbon["duration_s"].sum()),
-        "train_over_inference": float(train / inference) if inference > 0 else None,
-        "measurements": measurements,
-        "countries": sorted(carbon["country"].dropna().astype(str).unique().tolist()) if "country" in carbon
-        else [],
-        "versions": sorted(carbon["codecarbon_version"].dropna().astype(str).unique().tolist())
-        if "codecarbon_version" in carbon else [],
-        "attributed": attributed,
-        "attributed_energy_kwh": _total(carbon["attributed_energy_kwh"]) if attributed else None,
-        "attributed_emissions_kg": _total(carbon["attributed_emissions_kg"]) if attributed else None,
-        "power_sources": sources.value_counts().sort_index().to_dict(),
-        # "Measured" only where every row's CPU power came from a meter.
-        "cpu_measured": bool(len(sources)) and bool(sources.isin(MEASURED_SOURCES).all()),
-        "tdp_w": sorted(carbon["tdp_w"].dropna().unique().tolist()) if "tdp_w" in carbon else [],
-        # A phase's mean RAM power at or under the floor (2 % slack for timing) is the floor.
-        "ram_floor_rows": int(ram.le(RAM_FLOOR_W * 1.02).sum()),
-        "ram_rows": len(ram),
-        "ram_floor_w": RAM_FLOOR_W,
-        "cpu_power_w": float(carbon["cpu_power_w"].median()) if "cpu_power_w" in carbon
-        and carbon["cpu_power_w"].notna().any() else None,
-        "ram_power_w": float(carbon["ram_power_w"].median()) if "ram_power_w" in carbon
-        and carbon["ram_power_w"].notna().any() else None,
-    }
+    from kryptonite_n.report.figures.sustainability import sustainability_context
 
-
-def _total(values: pd.Series) -> float | None:
-    return float(values.sum()) if values.notna().any() else None
+    return sustainability_context(inputs)
 
 
 def package_versions() -> list[dict[str, str]]:
@@ -541,7 +605,7 @@ def build_context(inputs: Mapping[str, object], config: Mapping[str, Any],
         "pages": PAGES,
         "data": data_context(inputs, config),
         "models": models_context(inputs, config),
-        "robustness": robustness_context(inputs),
+        "robustness": robustness_context(inputs, config),
         "carbon": carbon_context(inputs),
         "scaling": scaling_context(inputs, config),
         "tuning": tuning_context(inputs, config),

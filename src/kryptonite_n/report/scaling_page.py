@@ -8,17 +8,21 @@ from typing import Any
 
 import pandas as pd
 
+from kryptonite_n.config import model_settings
 from kryptonite_n.models import specs
 from kryptonite_n.report.tables import model_label
 from kryptonite_n.scaling import (
+    STUDY_FIT,
     binary_entropy,
-    cell_summary,
     cost_slopes,
     factor_label,
+    label_noise,
     parity_rows_floor,
+    read_breaks,
     read_scaling,
     reference_factor,
     rows_needed,
+    support_bits,
 )
 
 
@@ -27,25 +31,48 @@ def _records(frame: pd.DataFrame) -> list[dict]:
              for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def break_points(cells: pd.DataFrame, factor: float) -> list[dict]:
-    """Per model, at one rows multiple: the smallest fitted n whose mean falls below its goal,
-    the largest n below it that reaches it, and the first n not fitted at all."""
+#: The n columns of results/scaling/breaks.csv (read back as floats when some are empty).
+BREAK_N = ("largest_n_reaching", "first_n_below", "largest_n_fitted", "first_n_not_fitted")
+
+
+def break_records(breaks: pd.DataFrame) -> list[dict]:
+    """The rows of results/scaling/breaks.csv as the page shows them: n as integers."""
+    return [{**row, **{k: None if row[k] is None else int(row[k]) for k in BREAK_N},
+             "label": model_label(row["model"]), "factor_label": factor_label(float(row["rows_factor"]))}
+            for row in _records(breaks)]
+
+
+def break_rows(breaks: pd.DataFrame, factor: float) -> list[dict]:
+    """The rows of results/scaling/breaks.csv at one rows multiple."""
+    return break_records(breaks[breaks["rows_factor"] == factor] if len(breaks) else breaks)
+
+
+def setting_differences(table: pd.DataFrame, config: Mapping[str, Any]) -> list[dict]:
+    """Per model: which cells are the study's fits, and how the cells fitted here differ from
+    the study's settings (and why, from ``scaling.models.<model>.reason``)."""
     out = []
-    for model, group in cells[cells["rows_factor"] == factor].groupby("model", sort=False):
-        group = group.sort_values("n")
-        fitted = group[group["repeats"] > 0]
-        below = fitted[fitted["reached"].eq(False)]
-        first_below = below.iloc[0] if len(below) else None
-        reached = fitted[fitted["reached"].eq(True)]
-        if first_below is not None:
-            reached = reached[reached["n"] < first_below["n"]]
-        unfitted = group[group["repeats"] == 0]
+    sections = config.get("scaling", {}).get("models", {})
+    for model in dict.fromkeys(table["model"]):
+        rows = table[(table["model"] == model) & table["test_acc"].notna()]
+        study = rows[rows["source"] == STUDY_FIT]
+        own = rows[rows["source"] != STUDY_FIT]
+        section = sections.get(model, {})
+        settings = section.get("settings") or {}
+        study_settings = {}
+        if settings and model in config.get("models", {}):
+            # The first n of the map the stage fits: the study's value the override replaces.
+            n = int(own["n"].min()) if len(own) else int(rows["n"].min()) if len(rows) else 9
+            study_settings = model_settings(config, model, n)
         out.append({
             "model": model, "label": model_label(model),
-            "last_reached": _records(reached.tail(1))[0] if len(reached) else None,
-            "first_below": _records(first_below.to_frame().T)[0] if first_below is not None else None,
-            "first_unfitted": int(unfitted["n"].iloc[0]) if len(unfitted) else None,
-            "largest_fitted": int(fitted["n"].max()) if len(fitted) else None,
+            "study_n": sorted({int(n) for n in study["n"]}),
+            "study_factor": factor_label(float(study["rows_factor"].iloc[0])) if len(study) else None,
+            "study_repeats": int(study.groupby("n").size().max()) if len(study) else 0,
+            "own_cells": int(own.groupby(["n", "rows_factor"]).ngroups) if len(own) else 0,
+            "overrides": ", ".join(
+                f"{k} = {v}" + (f" (the study's {study_settings[k]})" if k in study_settings else "")
+                for k, v in sorted(settings.items()) if study_settings.get(k) != v),
+            "reason": section.get("reason"),
         })
     return out
 
@@ -56,19 +83,24 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
     if not paths:
         return {"produced": False}
     table = read_scaling(paths)
-    cells = cell_summary(table)
+    breaks = read_breaks(inputs.get("scaling_breaks", []))
     fitted = table[table["test_acc"].notna()]
-    factor = reference_factor(cells)
+    own = fitted[fitted["source"] != STUDY_FIT]
+    factor = reference_factor(table)
     needed = rows_needed(table)
     floors = []
-    for n, p in sorted({(int(n), float(1 - b)) for n, b in zip(table["n"], table["bayes_acc"], strict=True)}):
-        floors.append({"n": n, "flip_rate": p, "capacity": 1 - binary_entropy(p),
-                       "floor": parity_rows_floor(n, p)})
+    noise = {(int(n), label_noise(b)) for n, b in zip(table["n"], table["bayes_acc"], strict=True)}
+    for n, q in sorted(noise):
+        capacity = 1 - binary_entropy(q)
+        floors.append({"n": n, "label_noise": q, "capacity": capacity, "floor": parity_rows_floor(n, q),
+                       "support_bits": support_bits(n),
+                       "support_floor": parity_rows_floor(n, q, support_bits(n))})
     # The learned parity rule (GF(2)): the learner the information-theoretic floor is drawn for.
     learned_rules = [s.name for s in specs() if s.decision == "threshold" and s.learns_from_labels]
-    gf2 = needed[needed["model"].isin(learned_rules)].merge(pd.DataFrame(floors), on="n", how="left")
+    gf2 = needed[needed["model"].isin(learned_rules)].merge(pd.DataFrame(floors), on="n", how="left") \
+        if len(needed) else needed
     gf2_notes = table[table["model"].isin(learned_rules) & table["note"].notna()]
-    slopes = pd.concat([cost_slopes(table, "fit_seconds", factor), cost_slopes(table, "peak_rss_mb", factor)],
+    slopes = pd.concat([cost_slopes(table, "fit_seconds"), cost_slopes(table, "peak_rss_mb")],
                        ignore_index=True)
     slopes["label"] = slopes["model"].map(model_label) if len(slopes) else []
     basis = table[table["basis_size"].notna()].drop_duplicates(["model", "n"]).sort_values("n")
@@ -80,23 +112,31 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
     largest_basis = max((r for r in basis_rows if r["fitted"]), key=lambda r: r["n"], default=None)
     first_unfitted_basis = min((r for r in basis_rows if not r["fitted"]), key=lambda r: r["n"], default=None)
     models = list(dict.fromkeys(table["model"]))
-    per_model_cells = {m: int((fitted["model"] == m).sum()) for m in models}
+    per_model_cells = {m: int((own["model"] == m).sum()) for m in models}
+    per_model_study = {m: int(((fitted["model"] == m) & (fitted["source"] == STUDY_FIT)).sum())
+                       for m in models}
+    scaled = table[table["source"] != STUDY_FIT]
     return {
         "produced": True,
         "dimensions": sorted({int(n) for n in table["n"]}),
         "factors": [factor_label(f) for f in sorted({float(f) for f in table["rows_factor"]})],
-        "repeats": int(table["repeat"].max()) + 1 if len(table) else 0,
-        "test_rows": int(table["test_rows"].max()),
+        "repeats": int(scaled["repeat"].max()) + 1 if len(scaled) else 0,
+        "test_rows": int(scaled["test_rows"].max()) if len(scaled) else 0,
         "models": [{"model": m, "label": model_label(m), "fitted_cells": per_model_cells[m],
+                    "study_cells": per_model_study[m],
                     "noted_cells": int(((table["model"] == m) & table["test_acc"].isna()).sum())}
                    for m in models],
-        "fitted_cells": len(fitted),
+        "fitted_cells": len(own),
+        "study_cells": len(fitted) - len(own),
         "noted_cells": int(table["test_acc"].isna().sum()),
         "failed_cells": int((table["test_acc"].isna()
                              & table["note"].fillna("").str.startswith("fit failed")).sum()),
         "factor": factor,
         "factor_label": factor_label(factor),
-        "breaks": break_points(cells, factor),
+        "breaks": break_rows(breaks, factor),
+        "all_breaks": break_records(breaks),
+        "differences": setting_differences(table, config),
+        "published_data": config.get("data_dir") is not None,
         "needed": _records(needed.assign(label=needed["model"].map(model_label)))
         if len(needed) else [],
         "floors": floors,
@@ -108,10 +148,5 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
         "first_unfitted_basis": first_unfitted_basis,
         "max_monomials": next((config.get("models", {}).get(s.name, {}).get("max_monomials")
                                for s in specs() if s.basis_size), None),
-        "total_fit_seconds": float(fitted["fit_seconds"].sum()),
-        # Settings this stage changes from the study's, so the page says which models differ.
-        "overrides": [{"label": model_label(m),
-                       "settings": ", ".join(f"{k} = {v}" for k, v in sorted(section["settings"].items()))}
-                      for m, section in config.get("scaling", {}).get("models", {}).items()
-                      if m in models and section.get("settings")],
+        "total_fit_seconds": float(own["fit_seconds"].sum()),
     }

@@ -18,7 +18,7 @@ from kryptonite_n.data import TARGETS, read_truths
 from kryptonite_n.io import DataError
 from kryptonite_n.models import model_rank, specs
 from kryptonite_n.paths import n_of, repeat_of
-from kryptonite_n.stats import mean_interval
+from kryptonite_n.stats import interval_method, mean_interval, resampling_ratio
 
 #: How the report names each model, and what it is, in one line (from the models' specs).
 MODEL_LABELS = {spec.name: spec.label for spec in specs()}
@@ -90,8 +90,8 @@ METRIC_COLUMNS = ("model", "n", "repeat", "test_acc")
 
 
 HEADLINE_COLUMNS = ["model", "label", "n", "repeats", "test_mean", "test_std", "test_low", "test_high",
-                    "hidden_mean", "whole_mean", "target", "bayes", "bayes_low", "bayes_high", "bayes_source",
-                    "passes", "note"]
+                    "ci_method", "hidden_mean", "whole_mean", "target", "bayes", "bayes_low", "bayes_high",
+                    "bayes_source", "passes", "note"]
 SUMMARY_COLUMNS = ("model", "n", "repeats", "test_acc_mean", "test_acc_std", "target", "bayes_acc",
                    "meets_target")
 
@@ -105,10 +105,24 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
     return table[HEADLINE_COLUMNS]
 
 
-def accuracy_summary(metrics: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFrame:
-    """Every fitted (model, n): repeats, mean ± sample std of test accuracy, target, Bayes limit, pass."""
+def default_resampling_ratio() -> float:
+    """n_test / n_train of the schema's default split (for tables made without a configuration)."""
+    from kryptonite_n.config import load_schema
+
+    split = load_schema()["properties"]["split"]["properties"]
+    return resampling_ratio({key: split[key]["default"] for key in ("train", "test")})
+
+
+def accuracy_summary(metrics: pd.DataFrame, limits: pd.DataFrame,
+                     test_over_train: float | None = None) -> pd.DataFrame:
+    """Every fitted (model, n): repeats, mean ± sample std of test accuracy, target, Bayes limit, pass.
+
+    The interval is the summary's (corrected resampled t, ``test_over_train`` = n_test / n_train;
+    None: the schema's default split).
+    """
     if metrics.empty:
         return pd.DataFrame(columns=HEADLINE_COLUMNS)
+    ratio = default_resampling_ratio() if test_over_train is None else test_over_train
     frame = metrics.copy()
     for column in ("hidden_acc", "whole_set_acc"):
         if column not in frame.columns:
@@ -117,13 +131,14 @@ def accuracy_summary(metrics: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFram
     table = frame.groupby(["model", "n"], sort=False).agg(
         repeats=("test_acc", "size"), test_mean=("test_acc", "mean"),
         test_std=("test_acc", lambda s: float(s.std(ddof=1)) if len(s) > 1 else np.nan),
-        test_low=("test_acc", lambda s: mean_interval(s)[0]),
-        test_high=("test_acc", lambda s: mean_interval(s)[1]),
+        test_low=("test_acc", lambda s: mean_interval(s, test_over_train=ratio)[0]),
+        test_high=("test_acc", lambda s: mean_interval(s, test_over_train=ratio)[1]),
         hidden_mean=("hidden_acc", "mean"), whole_mean=("whole_set_acc", "mean"),
     ).reset_index()
     table["n"] = table["n"].astype(int)
     table = table.merge(limits[["n", "bayes", "bayes_low", "bayes_high", "bayes_source"]], on="n", how="left")
     table["target"] = table["n"].map(TARGETS)
+    table["ci_method"] = [interval_method(ratio) if not pd.isna(low) else "" for low in table["test_low"]]
     # As in the summary: met only when the 95 % interval of the mean clears the target.
     table["passes"] = [None if pd.isna(t) else bool(low is not None and not pd.isna(low) and low >= t)
                        for low, t in zip(table["test_low"], table["target"], strict=True)]
@@ -150,20 +165,43 @@ def summary_headline(summary: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({"model": summary["model"].astype(str), "n": summary["n"]})
     for source, name in numeric.items():
         table[name] = pd.to_numeric(summary[source], errors="coerce") if source in summary else np.nan
-    table["bayes_source"] = (summary["bayes_source"].astype(object).fillna("").astype(str)
-                             if "bayes_source" in summary else "")
+    for column in ("bayes_source", "ci_method"):
+        table[column] = (summary[column].astype(object).fillna("").astype(str)
+                         if column in summary else "")
     table["passes"] = [_flag(v) for v in summary["meets_target"]]
     table["note"] = summary["note"].astype(object).fillna("").astype(str) if "note" in summary else ""
     return _finish(table)
 
 
 def headline_table(summary_paths: Sequence[str | Path], metric_paths: Sequence[str | Path],
-                   truth_paths: Sequence[str | Path]) -> pd.DataFrame:
-    """The study's results table: the summary stage's when it ran, else computed from the fits."""
+                   truth_paths: Sequence[str | Path], test_over_train: float | None = None) -> pd.DataFrame:
+    """The study's results table: the summary stage's when it ran, else computed from the fits
+    (``test_over_train`` as in ``accuracy_summary``)."""
     if summary_paths:
         return summary_headline(read_tables(summary_paths, SUMMARY_COLUMNS))
     limits = bayes_limits(read_truths(truth_paths))
-    return accuracy_summary(read_tables(metric_paths, METRIC_COLUMNS), limits)
+    return accuracy_summary(read_tables(metric_paths, METRIC_COLUMNS), limits, test_over_train)
+
+
+def tied_with_best(group: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one n's headline table tied with the best mean test accuracy, best first.
+
+    Tied: the row's 95 % interval overlaps the best one's (the best has the highest mean, so
+    overlap is its high end at or above the best's low end; a best without an interval, one
+    repeat, is its mean). A row without an interval ties only at an equal mean. Ordered by mean,
+    then by the table's order.
+    """
+    group = group[pd.to_numeric(group["test_mean"], errors="coerce").notna()]
+    if group.empty:
+        return group
+    means = group["test_mean"].astype(float)
+    best = group.loc[means.idxmax()]
+    equal = np.isclose(means, float(best["test_mean"]), rtol=0, atol=1e-12)
+    low = pd.to_numeric(pd.Series([best["test_low"]]), errors="coerce").iloc[0]
+    low = float(best["test_mean"]) if pd.isna(low) else float(low)
+    overlaps = pd.to_numeric(group["test_high"], errors="coerce").ge(low).to_numpy()
+    tied = group[equal | overlaps]
+    return tied.iloc[np.argsort(-tied["test_mean"].astype(float).to_numpy(), kind="stable")]
 
 
 def parse_features(value: object) -> list[int]:
@@ -181,18 +219,45 @@ def monomial_name(value: object) -> str:
     return text
 
 
+#: Fewer label-preserving points than this (pooled over repeats) give no number: one point
+#: would print as 1.0000 or 0.0000.
+MIN_PRESERVING_POINTS = 30
+#: What each kind of robust accuracy is, in words (``attacks.BOUNDS``' values).
+BOUND_WORDS = {"exact": "exact worst case", "upper": "upper bound", "average": "average over noise draws"}
+
+
 def attack_summary(adversarial: pd.DataFrame, by: str = "model") -> pd.DataFrame:
-    """Mean accuracies over repeats per (``by``, n, scope, attack, eps)."""
+    """Accuracies per (``by``, n, scope, attack, bound, eps), pooled over repeats by points.
+
+    Each repeat's accuracy counts in proportion to its points: ``points`` and
+    ``label_preserving_points`` are the totals over repeats. The label-preserving accuracy is
+    left empty below ``MIN_PRESERVING_POINTS`` (its count is kept, to say why).
+    """
     keys = [by, "n", "scope", "attack", *(["bound"] if "bound" in adversarial.columns else []), "eps"]
+    columns = [*keys, "clean_acc", "robust_acc", "label_preserving_acc", "points", "label_preserving_points",
+               "repeats"]
     if adversarial.empty:
-        return pd.DataFrame(columns=[*keys, "clean_acc", "robust_acc", "label_preserving_acc", "repeats"])
+        return pd.DataFrame(columns=columns)
     frame = adversarial.copy()
-    for column in ("clean_acc", "robust_acc", "label_preserving_acc"):
+    for column in ("clean_acc", "robust_acc", "label_preserving_acc", "points", "label_preserving_points"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    return frame.groupby(keys, sort=True).agg(
-        clean_acc=("clean_acc", "mean"), robust_acc=("robust_acc", "mean"),
-        label_preserving_acc=("label_preserving_acc", "mean"), repeats=("repeat", "nunique"),
+    preserving = frame["label_preserving_points"].fillna(0)
+    frame["_clean"] = frame["clean_acc"] * frame["points"]
+    frame["_robust"] = frame["robust_acc"] * frame["points"]
+    # A repeat with no label-preserving point has no accuracy there: it adds nothing.
+    frame["_preserving"] = (frame["label_preserving_acc"] * preserving).where(preserving > 0, 0.0)
+    table = frame.groupby(keys, sort=True).agg(
+        _clean=("_clean", "sum"), _robust=("_robust", "sum"), _preserving=("_preserving", "sum"),
+        points=("points", "sum"), label_preserving_points=("label_preserving_points", "sum"),
+        repeats=("repeat", "nunique"),
     ).reset_index()
+    table["points"] = table["points"].astype(int)
+    table["label_preserving_points"] = table["label_preserving_points"].astype(int)
+    table["clean_acc"] = table["_clean"] / table["points"]
+    table["robust_acc"] = table["_robust"] / table["points"]
+    enough = table["label_preserving_points"] >= MIN_PRESERVING_POINTS
+    table["label_preserving_acc"] = (table["_preserving"] / table["label_preserving_points"]).where(enough)
+    return table[columns]
 
 
 BENCHMARK_SUFFIX = ".benchmark.tsv"

@@ -25,7 +25,7 @@ TRIAL_COLUMNS = ("trial", "state", "validation_acc", "epochs", "max_epochs")
 IMPORTANCE_COLUMNS = ("param", "importance")
 #: The settings compared in the page's table, in order.
 SETTINGS_SHOWN = ("layers", "hidden_units", "activation", "optimizer", "lr", "batch_size", "dropout",
-                  "weight_decay")
+                  "weight_decay", "max_epochs", "patience")
 
 
 def model_of(path: str | Path) -> str:
@@ -43,6 +43,8 @@ def read_trials(paths: Sequence[str | Path]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["model", "n", *TRIAL_COLUMNS])
     data = pd.concat(frames, ignore_index=True).sort_values(["model", "n", "trial"], ignore_index=True)
+    if "origin" not in data:
+        data["origin"] = "sampler"
     data["validation_acc"] = pd.to_numeric(data["validation_acc"], errors="coerce")
     data["best_so_far"] = data.groupby(["model", "n"])["validation_acc"].cummax()
     return data
@@ -94,6 +96,7 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         paper.setdefault("layers", 1)
         paper.setdefault("weight_decay", 0.0)
         best = best_settings(group, tuning) if len(complete) else None
+        paper_trial = complete[complete["origin"] == "paper"]
         paper_acc = mean_interval(metrics.loc[(metrics["model"] == model) & (metrics["n"] == n), "test_acc"])
         tuned_rows = metrics[(metrics["model"] == tuned) & (metrics["n"] == n)]
         tuned_acc = mean_interval(tuned_rows["test_acc"])
@@ -111,6 +114,8 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
             "trials": len(group), "complete": len(complete), "pruned": saving["pruned"],
             "best_validation": float(complete["validation_acc"].max()) if len(complete) else None,
             "best_trial": best["trial"] if best else None,
+            "best_is_paper": bool(best) and best["trial"] in set(paper_trial["trial"]),
+            "paper_validation": float(paper_trial["validation_acc"].iloc[0]) if len(paper_trial) else None,
             "paper": {key: show(paper.get(key)) for key in SETTINGS_SHOWN},
             "tuned_settings": ({key: show(best["settings"].get(key)) for key in SETTINGS_SHOWN}
                                if best else None),
@@ -128,6 +133,8 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     return {
         "produced": True, "per_n": rows, "settings_shown": SETTINGS_SHOWN,
         "trials": int(tuning["trials"]), "workers": int(tuning["workers"]),
+        "batch": int(tuning["batch"]), "splits": int(tuning["splits"]),
+        "warm_start": bool(tuning["warm_start"]), "min_epochs": int(tuning["pruner"]["warmup_epochs"]),
         "max_epochs": int(tuning["max_epochs"]), "patience": int(tuning["patience"]),
         "pruner": tuning["pruner"]["kind"], "split_repeat": int(tuning["split_repeat"]),
         "epochs_run": epochs_run, "epochs_bound": bound,

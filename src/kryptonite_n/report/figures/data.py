@@ -133,15 +133,36 @@ def xor_slice(X: np.ndarray, y: np.ndarray, informative: Sequence[int], max_poin
     })
 
 
+def slice_features(table: pd.DataFrame, X: np.ndarray, y: np.ndarray, n: int) -> tuple[list[int], str]:
+    """The informative set the slice is drawn on, and where it comes from: the noise shapes when
+    they separate the features, else the parity the GF(2) search finds on the labelled rows."""
+    from kryptonite_n.explore import feature_thresholds, separation
+    from kryptonite_n.models.parity_gf2 import search_parity
+
+    if "family" not in table.columns or separation(table) is None:
+        return informative(table), "noise shapes"
+    rng = np.random.default_rng(np.random.SeedSequence([n, 0x511CE]))
+    w, _ = search_parity(np.asarray(X) > feature_thresholds(X), np.asarray(y), extra_rows=4, rng=rng,
+                         max_subsets=2000, miss_probability=1e-6)
+    return np.flatnonzero(w[:n]).tolist(), "GF(2) search"
+
+
 def draw_xor_slice(inputs: Inputs) -> Drawing:
     features = {tables.n_of(p): tables.read_table(p, ["feature", "informative"]) for p in inputs["features"]}
-    frames = []
+    frames, sources = [], set()
     for x_path, y_path in zip(sorted(inputs["X"], key=tables.n_of), sorted(inputs["y"], key=tables.n_of),
                               strict=True):
         n = tables.n_of(x_path)
-        frame = xor_slice(np.load(x_path), np.load(y_path), informative(features[n]), SCATTER_POINTS, seed=n)
+        X, y = np.load(x_path), np.load(y_path)
+        chosen, source = slice_features(features[n], X, y, n)
+        if len(chosen) < 2:
+            continue  # no parity of two or more features found: nothing to slice
+        sources.add(source)
+        frame = xor_slice(X, y, chosen, SCATTER_POINTS, seed=n)
         frame.insert(0, "n", n)
         frames.append(frame)
+    if not frames:
+        return empty("No informative set of two or more features was found at any n.")
     data = round_frame(pd.concat(frames, ignore_index=True), 4)
     n = n_param(data["n"])
     chart = alt.Chart(data).mark_circle(size=16, opacity=0.65).encode(
@@ -155,7 +176,8 @@ def draw_xor_slice(inputs: Inputs) -> Drawing:
         title="A 2-D slice: rows whose other informative bits have even parity")
     agrees = ((data["x_a"] > 0.5) ^ (data["x_b"] > 0.5)) == (data["label"] == 1)
     description = (f"Scatter of {count(len(data), 'row')} of {list_n(data['n'])} on two informative "
-                   f"features, restricted to rows whose other informative bits have even parity, "
+                   f"features (the set found by {' and '.join(sorted(sources))}), "
+                   f"restricted to rows whose other informative bits have even parity, "
                    f"coloured by label: four clusters, where the label equals the XOR of the two "
                    f"features' bits in {agrees.mean():.1%} of the rows shown.")
     return Drawing(chart, data, description)

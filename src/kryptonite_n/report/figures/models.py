@@ -35,12 +35,29 @@ SPARSITY_RANKS = 40
 
 
 def _best_models(summary: pd.DataFrame) -> str:
-    """Which model has the highest mean test accuracy at each n, in words."""
-    best = summary.loc[summary.groupby("n")["test_mean"].idxmax(), ["n", "label"]]
-    by_model = best.groupby("label", sort=False)["n"].apply(list)
-    if len(by_model) == 1:
-        return f"{by_model.index[0]} at every n"
-    return "; ".join(f"{model} at {list_n(ns)}" for model, ns in by_model.items())
+    """The best model(s) at each n in words: those whose 95 % interval overlaps the best one's tie."""
+    best = {int(n): tuple(tables.tied_with_best(group)["label"]) for n, group in summary.groupby("n")}
+    by_models: dict[tuple, list[int]] = {}
+    for n, labels in sorted(best.items()):
+        by_models.setdefault(labels, []).append(n)
+
+    def named(labels: tuple) -> str:
+        return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]} (tied)"
+
+    if len(by_models) == 1:
+        return f"{named(next(iter(by_models)))} at every n"
+    return "; ".join(f"{named(labels)} at {list_n(ns)}" for labels, ns in by_models.items())
+
+
+def _bayes_words(summary: pd.DataFrame) -> str:
+    """What the Bayes line is: the generator's exact accuracy, or a named lower estimate."""
+    sources = sorted({str(s) for s in summary["bayes_source"].dropna() if str(s)})
+    if sources == ["generator"]:
+        return "the Bayes limit (the generator's exact Bayes accuracy)"
+    if sources:
+        named = ", ".join(s for s in sources if s != "generator")
+        return f"a lower estimate of the Bayes limit, by the {named}"
+    return "the Bayes limit (unknown in this run)"
 
 
 def draw_accuracy(inputs: Inputs) -> Drawing:
@@ -84,8 +101,9 @@ def draw_accuracy(inputs: Inputs) -> Drawing:
         width=WIDTH - 140, height=340, title="Test accuracy (mean ± std over repeats) against the target")
     models = drawn["label"].nunique()
     description = (f"Mean test accuracy (± std over repeats) of {count(models, 'model')} for "
-                   f"{list_n(drawn['n'])}, against the paper's targets and the Bayes limit (1 − flip "
-                   f"rate). Highest mean test accuracy: {_best_models(drawn)}.")
+                   f"{list_n(drawn['n'])}, against the paper's targets and {_bayes_words(summary)}. "
+                   f"Best (models whose 95 % interval of the mean overlaps the best one's are tied): "
+                   f"{_best_models(summary)}.")
     data = pd.concat([drawn.assign(line="model"), reference.rename(columns={"accuracy": "test_mean"})],
                      ignore_index=True)
     return Drawing(chart, data, description)

@@ -29,14 +29,17 @@ from kryptonite_n.report.figures._shared import (
 )
 
 ADVERSARIAL_COLUMNS = ("model", "n", "repeat", "scope", "attack", "bound", "eps", "clean_acc",
-                       "robust_acc", "label_preserving_acc")
+                       "robust_acc", "label_preserving_acc", "points", "label_preserving_points")
+#: Bounds that bound the worst case (searched or exact); noise is an average, never ranked with them.
+WORST_CASE_BOUNDS = ("exact", "upper")
 NETWORK_MEASURES = ("frobenius", "sigma_max", "sigma_min", "condition", "zero_grad_share", "dead_share",
                     "test_acc")
 #: Panel titles in words.
 MEASURE_LABELS = {
     "frobenius": "Frobenius norm", "sigma_max": "largest singular value",
     "sigma_min": "smallest singular value", "condition": "condition number",
-    "zero_grad_share": "share of zero gradients", "dead_share": "share of dead units",
+    "zero_grad_share": "share of zero weight gradients",
+    "dead_share": "share of parameters no test point moves",
     "test_acc": "test accuracy",
 }
 PROBABILITY_COLUMNS = ("probability", "prob", "p", "p1", "proba", "p_one")
@@ -49,15 +52,31 @@ BOUNDARY_PANEL = 160
 BOUNDARY_STOPS = ((0.0, (0x00, 0x72, 0xB2)), (0.5, (0xF2, 0xF2, 0xF2)), (1.0, (0xE6, 0x9F, 0x00)))
 
 
-def _attack_curves(data: pd.DataFrame, series_title: str,
-                   title: str) -> tuple[alt.TopLevelMixin, pd.DataFrame]:
-    """Accuracy against ε, one panel per attack, selectors for n and the attacked features."""
-    long = data.melt(id_vars=["series", "n", "scope", "attack", "eps", "repeats"],
+def _panel(attack: str, bound: str) -> str:
+    return f"{attack} ({tables.BOUND_WORDS.get(bound, bound)})"
+
+
+def attack_long(data: pd.DataFrame) -> pd.DataFrame:
+    """``tables.attack_summary`` rows as one row per (series, n, scope, attack, eps, variant):
+    the accuracy, what kind of number it is (``bound``, and in words in ``panel``), and the
+    points it is pooled from (label-preserving: empty below ``tables.MIN_PRESERVING_POINTS``)."""
+    keep = ["series", "n", "scope", "attack", "bound", "eps", "repeats"]
+    long = data.melt(id_vars=[*keep, "points", "label_preserving_points"],
                      value_vars=["robust_acc", "label_preserving_acc"], var_name="variant",
                      value_name="accuracy")
+    preserving = long["variant"] == "label_preserving_acc"
+    long["points"] = long["points"].where(~preserving, long["label_preserving_points"]).astype(int)
     long["variant"] = long["variant"].map({"robust_acc": "all perturbations",
                                            "label_preserving_acc": "label-preserving only"})
-    long = round_frame(long)
+    long["panel"] = [_panel(a, b) for a, b in zip(long["attack"], long["bound"], strict=True)]
+    return round_frame(long[[*keep[:5], "panel", "eps", "variant", "accuracy", "points", "repeats"]])
+
+
+def _attack_curves(data: pd.DataFrame, series_title: str,
+                   title: str) -> tuple[alt.TopLevelMixin, pd.DataFrame]:
+    """Accuracy against ε, one panel per attack named with its kind of bound, selectors for n
+    and the attacked features."""
+    long = attack_long(data)
     n = n_param(long["n"])
     scopes = [s for s in ("all", "informative", "irrelevant") if s in set(long["scope"])] + sorted(
         set(long["scope"]) - {"all", "informative", "irrelevant"})
@@ -70,27 +89,60 @@ def _attack_curves(data: pd.DataFrame, series_title: str,
                         title=f"{series_title} (click to isolate)"),
         strokeDash=alt.StrokeDash("variant:N", title="counted"),
         opacity=alt.condition(toggle, alt.value(1.0), alt.value(0.08)),
-        tooltip=[alt.Tooltip("series:N", title=series_title), "n:Q", "scope:N", "attack:N", "eps:Q",
-                 "variant:N", alt.Tooltip("accuracy:Q", format=".4f"), "repeats:Q"],
+        tooltip=[alt.Tooltip("series:N", title=series_title), "n:Q", "scope:N", "attack:N",
+                 alt.Tooltip("panel:N", title="what the number is"), "eps:Q", "variant:N",
+                 alt.Tooltip("accuracy:Q", format=".4f"),
+                 alt.Tooltip("points:Q", title="points (pooled over repeats)"), "repeats:Q"],
     ).transform_filter((alt.datum.n == n) & (alt.datum.scope == scope)).properties(width=190, height=170)
-    chart = alt.FacetChart(data=long, spec=lines, facet=alt.Facet("attack:N", title=None),
+    # Panels by kind of number: the exact worst case, the upper bounds, then the noise averages.
+    order = {"exact": 0, "upper": 1, "average": 2}
+    panels = [p for _, _, p in sorted({(order.get(b, 3), a, p) for a, b, p
+                                       in zip(long["attack"], long["bound"], long["panel"], strict=True)})]
+    chart = alt.FacetChart(data=long, spec=lines, facet=alt.Facet("panel:N", title=None, sort=panels),
                            columns=3).add_params(n, scope, toggle).properties(title=title)
     return chart, long
 
 
+def _names(frame: pd.DataFrame) -> str:
+    return ", ".join(f"{a} ({tables.BOUND_WORDS.get(b, b)})"
+                     for a, b in frame[["attack", "bound"]].drop_duplicates().sort_values("attack")
+                     .itertuples(index=False))
+
+
+def _extremes(rows: pd.DataFrame, what: str) -> str:
+    low, high = rows.loc[rows["robust_acc"].idxmin()], rows.loc[rows["robust_acc"].idxmax()]
+    return (f"{what} ranges from {low['robust_acc']:.3f} ({low['series']}, {low['attack']}, "
+            f"n = {int(low['n'])}) to {high['robust_acc']:.3f} ({high['series']}, {high['attack']}, "
+            f"n = {int(high['n'])})")
+
+
 def _attack_description(data: pd.DataFrame, who: str) -> str:
-    """The attack curves in words: what was attacked, and the extremes at the largest budget."""
+    """The attack curves in words: what was attacked, what kind of number each attack gives, and
+    the extremes at the largest budget, the worst-case bounds apart from the noise averages."""
     eps_max = float(data["eps"].max())
-    attacks = ", ".join(sorted(set(data["attack"])))
-    text = (f"Accuracy under {count(data['attack'].nunique(), 'attack')} ({attacks}) "
-            f"of {count(data['series'].nunique(), who)} for {list_n(data['n'])}, against the L∞ budget "
-            f"ε from {float(data['eps'].min()):g} to {eps_max:g}, mean over repeats.")
+    bounding = data[data["bound"].isin(WORST_CASE_BOUNDS)]
+    noise = data[~data["bound"].isin(WORST_CASE_BOUNDS)]
+    kinds = []
+    if len(bounding):
+        kinds.append(f"{count(bounding['attack'].nunique(), 'attack')} ({_names(bounding)})")
+    if len(noise):
+        kinds.append(f"{count(noise['attack'].nunique(), 'kind')} of random noise ({_names(noise)})")
+    text = (f"Accuracy under {' and '.join(kinds)} of {count(data['series'].nunique(), who)} for "
+            f"{list_n(data['n'])}, against the L∞ budget ε from {float(data['eps'].min()):g} to "
+            f"{eps_max:g}, pooled over repeats.")
     last = data[(data["eps"] == eps_max) & (data["scope"] == "all")].dropna(subset=["robust_acc"])
-    if len(last):
-        low, high = last.loc[last["robust_acc"].idxmin()], last.loc[last["robust_acc"].idxmax()]
-        text += (f" At ε = {eps_max:g} on every feature, accuracy ranges from {low['robust_acc']:.3f} "
-                 f"({low['series']}, {low['attack']}, n = {int(low['n'])}) to {high['robust_acc']:.3f} "
-                 f"({high['series']}, {high['attack']}, n = {int(high['n'])}).")
+    parts = []
+    worst = last[last["bound"].isin(WORST_CASE_BOUNDS)]
+    if len(worst):
+        # Per series and n, the lowest bound on its worst case (an exact row wins a tie).
+        worst = worst.assign(_exact=worst["bound"] != "exact").sort_values(["robust_acc", "_exact"])
+        worst = worst.groupby(["series", "n"], sort=False).head(1)
+        parts.append(_extremes(worst, "the best bound on the worst-case accuracy"))
+    averaged = last[~last["bound"].isin(WORST_CASE_BOUNDS)]
+    if len(averaged):
+        parts.append(_extremes(averaged, "the average accuracy under random noise (not a bound)"))
+    if parts:
+        text += f" At ε = {eps_max:g} on every feature, {'; '.join(parts)}."
     return text
 
 

@@ -1,4 +1,5 @@
-"""Figures of the Tuning page: the search's progress, what mattered, every trial."""
+"""Figures of the Tuning page: the search's progress (trial 0: the paper's settings), what
+mattered, every trial."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def draw_history(inputs: Inputs) -> Drawing:
         tooltip=["n:Q", "trial:Q", alt.Tooltip("best_so_far:Q", format=".4f", title="best so far")])
     points = base.mark_point(filled=True, size=40).encode(
         y="validation_acc:Q", shape=alt.Shape("state:N", title="trial"),
-        tooltip=["n:Q", "trial:Q", "state:N", alt.Tooltip("validation_acc:Q", format=".4f"), "epochs:Q"])
+        tooltip=["n:Q", "trial:Q", "origin:N", "state:N", alt.Tooltip("validation_acc:Q", format=".4f"),
+                 "epochs:Q"])
     chart = (line + points).properties(
         width=WIDTH, height=300, title="Best validation accuracy so far, by trial (points: completed trials)")
     best = data.groupby("n")["best_so_far"].max()
@@ -57,11 +59,13 @@ def draw_trials(inputs: Inputs) -> Drawing:
     if "last_validation_acc" not in data:
         data["last_validation_acc"] = np.nan
     data["accuracy"] = data["validation_acc"].fillna(data["last_validation_acc"])
-    keep = ["n", "trial", "state", "accuracy", "epochs",
+    if "origin" not in data:
+        data["origin"] = "sampler"
+    keep = ["n", "trial", "origin", "state", "accuracy", "epochs",
             *[c for c in data.columns if c.startswith("param_")]]
     data = data[keep]
     n = n_param(data["n"], name="tuning_n")
-    tooltip = ["n:Q", "trial:Q", "state:N", alt.Tooltip("accuracy:Q", format=".4f"), "epochs:Q",
+    tooltip = ["n:Q", "trial:Q", "origin:N", "state:N", alt.Tooltip("accuracy:Q", format=".4f"), "epochs:Q",
                *[f"{c}:N" for c in keep if c.startswith("param_")]]
     encode = {"y": alt.Y("accuracy:Q", title="validation accuracy (pruned: when stopped)",
                          scale=alt.Scale(zero=False)),
