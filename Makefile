@@ -67,4 +67,4 @@ config-docs: install
 	$(BIN)/python -m kryptonite_n.config > config/README.md
 
 clean:
-	rm -rf results logs site .snakemake docs/generated
+	rm -rf results logs site .snakemake docs/generated mutants

@@ -173,7 +173,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=None, help="default: the config's tuning.trials")
     parser.add_argument("--epochs", type=int, default=30, help="--compare: epochs of every trial")
     parser.add_argument("--max-epochs", type=int, default=None, help="--search: override tuning.max_epochs")
-    parser.add_argument("--before", default="HEAD", help="--compare: the git revision of the old trainer")
+    # e8d0ce1: the last revision with the autograd trainer (nets/tuned.py) the stage used before.
+    parser.add_argument("--before", default="e8d0ce1", help="--compare: the git revision of the old trainer")
     parser.add_argument("--rows-per-feature", type=int, default=2000)
     parser.add_argument("--no-unpruned", action="store_true", help="--search: skip the unpruned search")
     args = parser.parse_args()

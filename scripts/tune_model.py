@@ -4,7 +4,6 @@ has tuning.trials finished ones."""
 from kryptonite_n.jobs import job_log
 from kryptonite_n.tuning import tuned_name
 
-# The search's energy is training energy of the model it tunes.
 with job_log(
     snakemake.log[0],
     snakemake.threads,

@@ -135,7 +135,8 @@ def test_pgd_is_at_least_as_strong_as_fgsm_and_bim(table):
     # standard error of a proportion at p = 1/2.
     noise = 0.5 / math.sqrt(SETTINGS.points)
     largest = max(SETTINGS.eps)
-    chain = ("uniform", "fgsm", "bim", "pgd")  # random noise, one signed step, steps, steps from random starts
+    # Random noise, one signed step, iterated steps, iterated steps from random starts.
+    chain = ("uniform", "fgsm", "bim", "pgd")
     for scope in attacks.SCOPES:
         curves = {attack: _curve(table, attack, scope) for attack in chain}
         # Each at least as strong as the one before it: an attack that does nothing stays at the

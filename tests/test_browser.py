@@ -6,7 +6,8 @@ other host.
 
 Chromium is driven by Playwright from the system's own Chromium (never a downloaded one).
 Under CI (CI=true) these tests must run: a missing browser fails them. Elsewhere they skip,
-saying why.
+saying why; that every chart has data is also checked without a browser, from the figure files
+(tests/test_published.py::test_every_chart_on_every_page_has_data_without_a_browser).
 """
 
 from __future__ import annotations

@@ -47,11 +47,19 @@ def test_a_large_draws_flip_share_is_within_one_percent_of_the_law(n):
     n on a three-feature layout (drawing n noisy features per row would cost ten times as much);
     the next test checks the n-feature layouts' labels at the published size.
     """
-    rate = generate(n, seed=1, settings=GeneratorSettings(rows_per_feature=4, hidden_rows=4)).truth["flip_rate"]
+    rate = generate(n, seed=1, settings=GeneratorSettings(rows_per_feature=4, hidden_rows=4)).truth[
+        "flip_rate"
+    ]
     rows = math.ceil(90_000 / LAW[n])
     rng = np.random.default_rng(np.random.SeedSequence([2026, n]))
-    _, _, flips = draw_rows(rng, rows, ["uniform", "laplace", "gaussian"],
-                            {"uniform": 0.025, "laplace": 0.05, "gaussian": 0.1}, np.array([1, 2]), rate)
+    _, _, flips = draw_rows(
+        rng,
+        rows,
+        ["uniform", "laplace", "gaussian"],
+        {"uniform": 0.025, "laplace": 0.05, "gaussian": 0.1},
+        np.array([1, 2]),
+        rate,
+    )
     assert flips.mean() == pytest.approx(LAW[n], rel=0.01)
 
 
@@ -76,8 +84,10 @@ def test_published_size_draws_flip_labels_at_the_law_and_lay_out_the_families(n)
 
 
 def test_families_are_shuffled_and_shared_by_the_hidden_set():
-    layouts = [generate(n, seed=5, settings=GeneratorSettings(rows_per_feature=4, hidden_rows=4)).truth["families"]
-               for n in STUDY_N]
+    layouts = [
+        generate(n, seed=5, settings=GeneratorSettings(rows_per_feature=4, hidden_rows=4)).truth["families"]
+        for n in STUDY_N
+    ]
     assert not all(layout == sorted(layout, key=FAMILIES.index) for layout in layouts)
     dataset = generate(12, seed=5, settings=GeneratorSettings(rows_per_feature=1000, hidden_rows=12000))
     for part in (dataset.X, dataset.hidden_X):

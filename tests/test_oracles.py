@@ -7,16 +7,17 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from kryptonite_n.bayes import CROSS_FITTED_PARITY, LABEL_FREE_PARITY, estimate_bayes
 from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split, target_accuracy
 from kryptonite_n.explore import feature_thresholds
+from kryptonite_n.gf2 import learn_parity, parity_predictions, solve_gf2, solve_gf2_batch
 from kryptonite_n.io import write_npz
 from kryptonite_n.models import FitTask, accuracy, load_predictor, model_module
 from kryptonite_n.models.driver import NOT_APPLICABLE, _score, training_shapes
-from kryptonite_n.models.parity_gf2 import learn_parity, parity_predictions, solve_gf2, solve_gf2_batch
 from kryptonite_n.models.xor_oracle import ParityRule
 
 RULE_MODELS = ("xor_oracle", "fso_logreg", "parity_gf2")
@@ -266,7 +267,7 @@ def test_shape_selected_models_say_they_are_not_applicable(shared10, model):
     predictors = model_module(model).fit(task)
     for i, predictor in enumerate(predictors):
         reason = predictor.details()["not_applicable"]
-        assert "separate no family" in reason and f"repeat {task.repeats[i]}" in reason
+        assert "separate no family" in reason and reason.endswith("on the training rows")
         record = _score(task, dataset, i, task.repeats[i], predictor,
                         predictor.predict(task.part(i, "test")[0]), predictor.predict(dataset.hidden_X))
         # No accuracy is presented as the model's; the note says why.
@@ -274,9 +275,41 @@ def test_shape_selected_models_say_they_are_not_applicable(shared10, model):
             assert record[key] is None, key
         assert record["note"].startswith(f"{NOT_APPLICABLE}: the noise shapes separate no family")
         json.dumps(record)
+    # The same words on every repeat: the summary's note (distinct notes joined) says it once.
+    assert len({p.details()["not_applicable"] for p in predictors}) == 1
     # On the first edition's layout the same models apply: no such mark.
     task9_, _ = make_task(9, rows_per_feature=200, repeats=1, seed=2)
     assert "not_applicable" not in model_module(model).fit(task9_)[0].details()
+
+
+@pytest.mark.parametrize("model", ["xor_oracle", "fso_logreg"])
+def test_a_saved_not_applicable_model_says_so_and_is_not_attacked(shared10, model, tmp_path):
+    """The mark survives model.npz (a text array, no pickle), and the attack stage skips it:
+    an attack on a rule of no feature would report robustness the model does not have."""
+    from kryptonite_n import attacks, paths
+    from kryptonite_n.data import write_dataset
+
+    task, dataset = shared10
+    predictors = model_module(model).fit(task)
+    files = paths.dataset_files(tmp_path, 10, ("X", "y", "hidden_X", "hidden_y", "truth"))
+    write_dataset(dataset, files)
+    model_files, split_files = [], []
+    for i, predictor in enumerate(predictors):
+        model_files.append(tmp_path / f"model{i}.npz")
+        write_npz(model_files[-1], predictor.arrays())
+        loaded = load_predictor(model, model_files[-1])
+        assert loaded.details()["not_applicable"] == predictor.details()["not_applicable"]
+        roles = np.empty(len(dataset.y), dtype=np.int8)
+        for role, code in SPLIT_CODES.items():
+            roles[getattr(task.splits[i], role)] = code
+        split_files.append(tmp_path / f"split{i}.npy")
+        np.save(split_files[-1], roles)
+    out = tmp_path / "attacks.csv"
+    attacks.attack_model(model, 10, model_files=model_files, split_files=split_files, data_files=files,
+                         features_csv=tmp_path / "unused.csv", outputs={"table": out},
+                         settings={"eps": [0.0, 0.2], "points": 50}, seed=3, repeats=task.repeats)
+    table = pd.read_csv(out)
+    assert table.empty and list(table.columns) == attacks.COLUMNS
 
 
 def test_parity_gf2_finds_the_parity_without_noise_families(shared10):

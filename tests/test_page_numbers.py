@@ -91,31 +91,43 @@ def test_secret_support_compares_with_the_truth_or_the_oracle(tmp_path):
 
 def carbon_frame(energy: float) -> pd.DataFrame:
     rows = []
-    for stage, model, cpu_time, busy in (("train", "mlp", 10.0, 20.0), ("inference", "mlp", 1.0, 1.0),
-                                         ("attack", "mlp", 5.0, 10.0)):
+    # Three phases one after another (no overlap): each is charged the machine's 20 W of RAM
+    # for its 10 s, and its share of the package's CPU reading.
+    phases = (("train", "mlp", 10.0, 20.0), ("inference", "mlp", 1.0, 1.0), ("attack", "mlp", 5.0, 10.0))
+    for i, (stage, model, cpu_time, busy) in enumerate(phases):
+        start = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=10 * i)
         rows.append({"stage": stage, "model": model, "n": 9, "repeat": None, "duration_s": 10.0,
                      "energy_kwh": energy, "cpu_energy_kwh": energy * 0.8, "ram_energy_kwh": energy * 0.2,
                      "emissions_kg": energy * 0.2, "cpu_power_w": 20.0, "ram_power_w": 10.0, "country": "GBR",
                      "measurement": "RAPL", "codecarbon_version": "3.3.2", "cpu_power_source": "rapl",
-                     "tdp_w": None, "cpu_time_s": cpu_time, "machine_busy_s": busy})
+                     "tdp_w": None, "cpu_time_s": cpu_time, "machine_busy_s": busy,
+                     "started_at": start.isoformat(),
+                     "ended_at": (start + pd.Timedelta(seconds=10)).isoformat(),
+                     "host": "h", "rss_mb": 100.0, "machine_cpus": 2, "machine_ram_power_w": 20.0,
+                     "cpu_model": "x", "tdp_generic": False})
     return attribute(pd.DataFrame(rows))
 
 
 def test_carbon_is_shared_out_and_totals_are_sums(tmp_path):
     table = carbon_frame(0.01)
-    # train: half the package's busy time was this job's -> 0.004 + 0.002 of the 0.01 kWh.
+    # train: half the package's busy time was this job's -> 0.004 of the 0.008 kWh CPU;
+    # RAM: 20 W for 10 s = 200 J = 5.56e-5 kWh each.
     assert list(table["cpu_share"]) == [0.5, 1.0, 0.5]
-    assert table["attributed_energy_kwh"].tolist() == pytest.approx([0.006, 0.01, 0.006])
-    assert table["attributed_emissions_kg"].tolist() == pytest.approx([0.0012, 0.002, 0.0012])
+    ram = 200 / 3.6e6
+    assert table["attributed_energy_kwh"].tolist() == pytest.approx([0.004 + ram, 0.008 + ram, 0.004 + ram])
+    assert table["attributed_emissions_kg"].tolist() == pytest.approx(
+        [0.2 * (0.004 + ram), 0.2 * (0.008 + ram), 0.2 * (0.004 + ram)])
     context = pages.carbon_context({"carbon": [write(tmp_path / "carbon.csv", table)]})
-    assert context["energy_kwh"] == pytest.approx(0.03)
-    assert context["attributed_energy_kwh"] == pytest.approx(0.022)
+    assert context["read_kwh"] == pytest.approx(0.03)
+    assert context["energy_kwh"] == pytest.approx(0.016 + 3 * ram)
+    assert context["cpu_kwh"] == pytest.approx(0.016) and context["ram_kwh"] == pytest.approx(3 * ram)
     assert context["cpu_measured"] is True and context["power_sources"] == {"rapl": 3}
-    assert context["ram_floor_rows"] == 3
-    assert context["train_over_inference"] == pytest.approx(1.0)
-    estimated = table.assign(cpu_power_source="tdp_cpu_load")
+    assert context["train_over_inference"] == pytest.approx((0.004 + ram) / (0.008 + ram))
+    estimated = table.assign(cpu_power_source="tdp_cpu_load", tdp_w=65.0)
     context = pages.carbon_context({"carbon": [write(tmp_path / "estimated.csv", attribute(estimated))]})
-    assert context["cpu_measured"] is False and context["attributed_energy_kwh"] == pytest.approx(0.03)
+    # 65 W x (10, 1, 5 CPU seconds) / 2 CPUs, each phase alone.
+    assert context["cpu_measured"] is False
+    assert context["cpu_kwh"] == pytest.approx(65 * 16 / 2 / 3.6e6)
 
 
 # --------------------------------------------------------------------------- sentences follow the numbers
@@ -160,9 +172,11 @@ def test_sentences_change_with_the_numbers(tmp_path):
     assert "Losing accuracy when only the irrelevant features are attacked: MLP (n = 9)" in bad["robustness"]
     assert "≤ 0.1000 / 0.1000 of 50 (pgd)" in good["robustness"]
     # Sustainability: totals follow the table.
-    assert "| **total** | 3 | 30.0 s | 0.0300 kWh" in good["sustainability"]
-    assert "| **total** | 3 | 30.0 s | 0.0600 kWh" in bad["sustainability"]
-    assert "Energy is measured" in good["sustainability"]
+    totals = "| **total** | 3 | 30.0 s | {0} kWh | 1.7 × 10⁻⁴ kWh | {0} kWh | {1} kg CO₂eq | {2} kWh |"
+    assert totals.format("0.016", "0.0032", "0.030") in good["sustainability"]
+    assert totals.format("0.032", "0.0064", "0.060") in bad["sustainability"]
+    assert "read from the CPU package's energy" in good["sustainability"]
+    assert "Energy is measured" not in good["sustainability"] and "CodeCarbon measured" not in good["index"]
 
 
 # --------------------------------------------------------------------------- the quick run

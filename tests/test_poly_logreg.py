@@ -11,8 +11,8 @@ from kryptonite_n import polynomial
 from kryptonite_n.data import SPLIT_CODES, Split, make_split
 from kryptonite_n.io import DataError, write_npz
 from kryptonite_n.models import FitTask, load_predictor, poly_logreg
+from kryptonite_n.monomial_basis import MonomialBasis
 from kryptonite_n.monomials import (
-    MonomialBasis,
     check_monomials,
     enumerate_monomials,
     monomial_count,

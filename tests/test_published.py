@@ -46,7 +46,6 @@ def file_of(run, pattern: str, **wildcards: object) -> Path:
 def test_every_submitted_hidden_label_file_scores_what_is_published(quick_run):
     config = quick_config()
     choice = pd.read_csv(file_of(quick_run, paths.HIDDEN_CHOICE))
-    summary = pd.read_csv(file_of(quick_run, paths.SUMMARY))
     models_page = file_of(quick_run, paths.PAGE, page="models").read_text()
     assert sorted(choice["n"]) == sorted(config["dimensions"])
     for n in config["dimensions"]:
@@ -71,8 +70,10 @@ def test_every_repeats_hidden_predictions_score_what_its_metrics_say(quick_run):
     summary = pd.read_csv(file_of(quick_run, paths.SUMMARY))
     fitted = summary[summary["repeats"] > 0]
     assert len(fitted) > 0
-    truths = {n: generate(n, config["seed"], GeneratorSettings(**config["generator"])).hidden_y
-              for n in config["dimensions"]}
+    truths = {
+        n: generate(n, config["seed"], GeneratorSettings(**config["generator"])).hidden_y
+        for n in config["dimensions"]
+    }
     for row in fitted.itertuples():
         scores = []
         for repeat in range(int(row.repeats)):
@@ -103,13 +104,14 @@ def test_every_chart_on_every_page_has_data_without_a_browser(quick_run):
     charts = 0
     for page in PAGES:
         text = (docs / f"{page}.md").read_text()
-        names = re.findall(r'<div class="vega-chart" id="chart-([\w-]+)" data-name="\1" data-spec="figures/\1\.js"',
-                           text)
+        names = re.findall(
+            r'<div class="vega-chart" id="chart-([\w-]+)" data-name="\1" data-spec="figures/\1\.js"', text
+        )
         assert len(names) == text.count('class="vega-chart"'), page
         for name in names:
             charts += 1
             script = (docs / "figures" / f"{name}.js").read_text()
-            spec = json.loads(script[script.index("] = ") + 4:].rstrip().rstrip(";"))
+            spec = json.loads(script[script.index("] = ") + 4 :].rstrip().rstrip(";"))
             inline = [d for d in spec.get("data", []) if "values" in d]
             assert inline and all(d["values"] for d in inline), (page, name)
             table = pd.read_csv(docs / "figures" / f"{name}.csv")
@@ -132,11 +134,14 @@ def test_every_number_on_every_page_comes_from_its_result_file(quick_run):
         text = (docs / f"{page}.md").read_text()
         if page in page_claims.NOT_YET_CLAIMED:
             continue
-        report = page_claims.check_page(page, text, quick_run.directory, page_claims.TABLES, page_claims.TEXT,
-                                        page_claims.ALLOWED)
+        report = page_claims.check_page(
+            page, text, quick_run.directory, page_claims.TABLES, page_claims.TEXT, page_claims.ALLOWED
+        )
         wrong += report.wrong
         unaccounted += report.unaccounted
     assert not wrong, "page numbers that differ from their result files:\n" + "\n".join(wrong)
-    assert not unaccounted, ("numbers no claim in tests/page_claims.py accounts for (add a claim naming the "
-                             "result column it comes from):\n" + "\n".join(unaccounted))
+    assert not unaccounted, (
+        "numbers no claim in tests/page_claims.py accounts for (add a claim naming the "
+        "result column it comes from):\n" + "\n".join(unaccounted)
+    )
     assert set(page_claims.NOT_YET_CLAIMED) < set(PAGES)

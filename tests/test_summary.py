@@ -302,8 +302,12 @@ def test_quick_run_summarises_the_study(quick_run):
     assert (fitted["repeats"] == 2).all()
     for model in ("xor_oracle", "parity_gf2", "fso_logreg"):
         assert set(fitted.loc[fitted["model"] == model, "n"]) == {9, 12}
-    choice = pd.read_csv(results / "hiddenlabels" / "choice.csv")
-    assert list(choice["n"]) == [9, 12]
+    # Two repeats re-splitting one set: the corrected resampled t, named in the table.
+    assert (fitted["ci_method"] == CORRECTED_T).all()
+    choice = pd.read_csv(results / "hiddenlabels" / "choice.csv", dtype={"oracle_assisted": str})
+    assert list(choice.columns) == CHOICE_COLUMNS and list(choice["n"]) == [9, 12]
+    assert set(choice["oracle_assisted"]) <= {"true", "false"}
+    assert np.allclose(choice["optimism"], choice["validation_acc"] - choice["test_acc"])
     for n in (9, 12):
         labels = np.load(results / "hiddenlabels" / f"y_predicted_{n}.npy")
         assert labels.dtype == np.int64 and labels.shape == (1000,)

@@ -539,7 +539,8 @@ def test_the_tuning_page_quotes_intervals_and_gaps_computed_from_the_results(fir
     inputs = {"trials": [str(trials_csv)], "metrics": metrics, "truth": [str(truth)]}
     context = tuning_page.tuning_context(inputs, config)
     row = context["per_n"][0]
-    half = stats.t.ppf(0.975, 2) * np.std(tuned, ddof=1) / np.sqrt(3)
+    # The corrected resampled t (Nadeau and Bengio), as the summary's: 1/J + n_test/n_train.
+    half = stats.t.ppf(0.975, 2) * np.std(tuned, ddof=1) * np.sqrt(1 / 3 + 0.2 / 0.6)
     assert row["tuned_acc"]["mean"] == pytest.approx(np.mean(tuned))
     assert row["tuned_acc"]["half"] == pytest.approx(half)
     # The one definition of the limit: the generator's exact Bayes accuracy (kryptonite_n.bayes).

@@ -68,8 +68,9 @@ class Injector:
         self.monkeypatch.setattr(np, "save", lambda f, *a, **k: self._half(f, lambda: save(f, *a, **k)))
         self.monkeypatch.setattr(np, "savez", lambda f, *a, **k: self._half(f, lambda: savez(f, *a, **k)))
         self.monkeypatch.setattr(Path, "write_text", text)
-        self.monkeypatch.setattr(shutil, "copyfile",
-                                 lambda s, d, *a, **k: self._half(d, lambda: copyfile(s, d, *a, **k)))
+        self.monkeypatch.setattr(
+            shutil, "copyfile", lambda s, d, *a, **k: self._half(d, lambda: copyfile(s, d, *a, **k))
+        )
         return self
 
 
@@ -78,8 +79,13 @@ def leftovers(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob(".*.tmp"))
 
 
-def drive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, write: Callable[[], None],
-          targets: list[Path], fail_at: int = 1) -> Injector:
+def drive(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    write: Callable[[], None],
+    targets: list[Path],
+    fail_at: int = 1,
+) -> Injector:
     """Run ``write`` with its ``fail_at``-th serialiser call failing half-way; check nothing is left."""
     injector = Injector(monkeypatch, fail_at).patch_all()
     with pytest.raises(HalfWritten):
@@ -103,16 +109,21 @@ IO_WRITERS: dict[str, Callable[[Path, Path], None]] = {
     "write_json": lambda tmp, target: io.write_json(target, {"accuracy": np.float64(0.95), "rows": [1, 2]}),
     "write_npy": lambda tmp, target: io.write_npy(target, np.arange(10)),
     "write_npz": lambda tmp, target: io.write_npz(target, {"w": np.ones((3, 3)), "b": np.zeros(3)}),
-    "concat_csv": lambda tmp, target: io.concat_csv([tmp / "part.csv", tmp / "part.csv"], target,
-                                                    list(FRAME.columns)),
+    "concat_csv": lambda tmp, target: io.concat_csv(
+        [tmp / "part.csv", tmp / "part.csv"], target, list(FRAME.columns)
+    ),
 }
 
 
 def test_every_io_writer_is_listed_here():
     """A writer added to kryptonite_n.io must be driven below too."""
-    public = {name for name, value in vars(io).items()
-              if inspect.isfunction(value) and value.__module__ == io.__name__
-              and (name.startswith("write_") or name == "concat_csv")}
+    public = {
+        name
+        for name, value in vars(io).items()
+        if inspect.isfunction(value)
+        and value.__module__ == io.__name__
+        and (name.startswith("write_") or name == "concat_csv")
+    }
     assert public == set(IO_WRITERS)
 
 
@@ -146,19 +157,23 @@ def drawing() -> Drawing:
 def test_a_figure_killed_half_way_leaves_none_of_its_files_behind(monkeypatch, tmp_path, fail_at):
     names = {kind: tmp_path / "figures" / f"demo.{kind}" for kind in ("js", "svg", "csv")}
     order = [names["js"], names["svg"], names["csv"]]
-    drive(monkeypatch, tmp_path, lambda: write_figure(drawing(), "demo", *order), order[fail_at - 1:],
-          fail_at)
-    for done in order[:fail_at - 1]:  # files finished before the failure are whole
+    drive(
+        monkeypatch, tmp_path, lambda: write_figure(drawing(), "demo", *order), order[fail_at - 1 :], fail_at
+    )
+    for done in order[: fail_at - 1]:  # files finished before the failure are whole
         assert done.stat().st_size > 20
 
 
 def test_pages_killed_half_way_leave_no_page_at_its_path(monkeypatch, tmp_path):
-    outputs = {page: tmp_path / "docs" / f"{page}.md" for page in pages.PAGES} | {"config": tmp_path / "c.yaml"}
+    outputs = {page: tmp_path / "docs" / f"{page}.md" for page in pages.PAGES} | {
+        "config": tmp_path / "c.yaml"
+    }
     config = prepare_config({"dimensions": [9]})
 
     def render() -> None:
-        pages.render_pages(REPO / "docs" / "templates", {"figures": []}, outputs, config,
-                           logs_dir=tmp_path / "logs")
+        pages.render_pages(
+            REPO / "docs" / "templates", {"figures": []}, outputs, config, logs_dir=tmp_path / "logs"
+        )
 
     # Call 1 writes the configuration; call 2 the first page.
     drive(monkeypatch, tmp_path, render, [outputs[page] for page in pages.PAGES], fail_at=2)
@@ -170,20 +185,33 @@ def test_the_sites_assets_and_rule_graph_are_written_atomically(monkeypatch, tmp
     (tmp_path / "embed.js").write_text("// embed\n" * 10)
     outputs = {"bundle": tmp_path / "docs" / "bundle.js", "embed": tmp_path / "docs" / "embed.js"}
     monkeypatch.setattr(site, "vega_bundle", lambda: "/* bundle */\n" * 10)
-    drive(monkeypatch, tmp_path, lambda: site.prepare_assets({"embed": tmp_path / "embed.js"}, outputs),
-          list(outputs.values()))
+    drive(
+        monkeypatch,
+        tmp_path,
+        lambda: site.prepare_assets({"embed": tmp_path / "embed.js"}, outputs),
+        list(outputs.values()),
+    )
     monkeypatch.setattr(site, "vega_bundle", lambda: "/* bundle */\n" * 10)
-    drive(monkeypatch, tmp_path, lambda: site.prepare_assets({"embed": tmp_path / "embed.js"}, outputs),
-          [outputs["embed"]], fail_at=2)
+    drive(
+        monkeypatch,
+        tmp_path,
+        lambda: site.prepare_assets({"embed": tmp_path / "embed.js"}, outputs),
+        [outputs["embed"]],
+        fail_at=2,
+    )
     assert outputs["bundle"].read_text().startswith("/* bundle */")
     dot = 'digraph snakemake_dag {\n 0[label = "fit"];\n 1[label = "report"];\n 0 -> 1\n}\n'
     graph = {"dot": tmp_path / "graph" / "rules.dot", "svg": tmp_path / "graph" / "rules.svg"}
     for fail_at in (1, 2):
         monkeypatch.setattr(site, "rule_graph_dot", lambda *args: dot)
         monkeypatch.setattr(site, "dot_to_svg", lambda text: "<svg>" + "x" * 50 + "</svg>")
-        drive(monkeypatch, tmp_path, lambda: site.draw_rule_graph(["snakemake"], tmp_path / "c.yaml",
-                                                                  graph["dot"], graph["svg"]),
-              [graph["dot"], graph["svg"]][fail_at - 1:], fail_at)
+        drive(
+            monkeypatch,
+            tmp_path,
+            lambda: site.draw_rule_graph(["snakemake"], tmp_path / "c.yaml", graph["dot"], graph["svg"]),
+            [graph["dot"], graph["svg"]][fail_at - 1 :],
+            fail_at,
+        )
 
 
 def test_a_failed_site_build_leaves_no_site(monkeypatch, tmp_path):
@@ -206,3 +234,30 @@ def test_a_failed_site_build_leaves_no_site(monkeypatch, tmp_path):
     with pytest.raises(HalfWritten):
         site.build_site(tmp_path / "mkdocs.yml", docs, [docs / "index.md"], outputs)
     assert not outputs["site"].exists() and not outputs["config"].exists()
+
+
+def test_every_writer_writes_what_it_was_given(tmp_path):
+    """Round trips: the content, not only the atomicity (mutation testing found these unchecked)."""
+    io.write_json(tmp_path / "a.json", {"path": tmp_path / "x", "acc": np.float64(0.95), "w": np.arange(2)})
+    text = (tmp_path / "a.json").read_text()
+    assert text.startswith('{\n  "acc": 0.95,') and text.endswith("}\n")  # indented by 2, keys sorted
+    assert io.read_json(tmp_path / "a.json") == {"acc": 0.95, "path": str(tmp_path / "x"), "w": [0, 1]}
+    with pytest.raises(TypeError, match="cannot write object as JSON"):
+        io.write_json(tmp_path / "b.json", {"x": object()})
+    assert not (tmp_path / "b.json").exists()
+    io.write_csv(tmp_path / "a.csv", pd.DataFrame({"x": [0.123456789012345, 1.5e-20], "n": [1, 2]}))
+    assert (tmp_path / "a.csv").read_text() == "x,n\n0.123456789,1\n1.5e-20,2\n"  # ten significant digits
+    io.write_npy(tmp_path / "a.npy", np.arange(3))
+    assert np.load(tmp_path / "a.npy").tolist() == [0, 1, 2]
+    with pytest.raises(ValueError):  # no pickles: a reader must not run code from a result file
+        io.write_npy(tmp_path / "b.npy", np.array([{}], dtype=object))
+    io.write_npz(tmp_path / "a.npz", {"w": np.ones(2), "b": np.zeros(1)})
+    with np.load(tmp_path / "a.npz") as arrays:
+        assert sorted(arrays) == ["b", "w"] and arrays["w"].tolist() == [1.0, 1.0]
+    io.concat_csv([], tmp_path / "empty.csv", ["model", "n"])
+    assert (tmp_path / "empty.csv").read_text() == "model,n\n"
+    FRAME.to_csv(tmp_path / "part.csv", index=False)
+    io.concat_csv([tmp_path / "part.csv"] * 2, tmp_path / "two.csv", ["n", "model"])
+    assert pd.read_csv(tmp_path / "two.csv").to_dict("list") == {"n": [9, 12, 9, 12],
+                                                                "model": ["mlp", "xor_oracle"] * 2}
+    assert leftovers(tmp_path) == []

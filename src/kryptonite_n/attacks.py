@@ -455,6 +455,11 @@ def attack_model(model: str, n: int, *, model_files: list[str], split_files: lis
         for repeat, model_file, split_file in tqdm(list(zip(repeats, model_files, split_files, strict=True)),
                                                    desc=f"attack {model} n={n}"):
             predictor = load_predictor(model, model_file)
+            reason = predictor.details().get("not_applicable")
+            if reason:
+                # It answers no row of its own (the summary says why): nothing to attack.
+                log.info("%s n=%d repeat %d: not applicable (%s), not attacked", model, n, repeat, reason)
+                continue
             rows = attack_points(load_split(split_file).test, attack_settings.points, seed, n, repeat)
             started = time.perf_counter()
             table = evaluate(predictor, dataset.X[rows], dataset.y[rows], informative, attack_settings,
@@ -463,4 +468,5 @@ def attack_model(model: str, n: int, *, model_files: list[str], split_files: lis
             log.info("%s n=%d repeat %d: %d rows in %.1f s", model, n, repeat, len(table),
                      time.perf_counter() - started)
             tables.append(table.assign(model=model, n=n, repeat=repeat))
-    write_csv(outputs["table"], pd.concat(tables, ignore_index=True)[COLUMNS])
+    write_csv(outputs["table"], pd.concat(tables, ignore_index=True)[COLUMNS] if tables
+              else pd.DataFrame(columns=COLUMNS))

@@ -15,7 +15,7 @@
   and the oracle's agreement with it proves nothing.
 * Published data whose noise shapes separate no family (the later edition, one noise for every
   feature): there is no label-free rule. The estimate is *cross-fitted*: the GF(2) parity
-  search (``models.parity_gf2.search_parity``) learns a rule on one half of the labelled rows
+  search (``gf2.search_parity``) learns a rule on one half of the labelled rows
   (a seeded split) and is scored on the other half, then the halves swap; the accuracy over
   all rows, each scored by the rule that did not see it, is again an unbiased estimate of a
   fixed procedure's accuracy and so a lower estimate of the Bayes accuracy, Wilson 95 %.
@@ -86,7 +86,7 @@ def cross_fitted_estimate(X: np.ndarray, y: np.ndarray, *, max_subsets: int = 20
     """The cross-fitted GF(2) parity estimate (module docstring): learn on one half, score on the
     other, and back; every row is scored once, by the rule that did not see it."""
     from kryptonite_n.explore import feature_thresholds
-    from kryptonite_n.models.parity_gf2 import parity_predictions, search_parity
+    from kryptonite_n.gf2 import parity_predictions, search_parity
 
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y).astype(np.int64)

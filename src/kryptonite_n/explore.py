@@ -81,7 +81,7 @@ def family_log_likelihoods(residual: np.ndarray) -> dict[str, float]:
     return {
         "uniform": -np.log(2.0 * half_width),
         "laplace": -np.log(2.0 * laplace_scale) - 1.0,
-        "gaussian": -0.5 * np.log(2.0 * np.pi * np.e * sigma**2),
+        "gaussian": -0.5 * np.log(2.0 * np.pi * np.e) - np.log(sigma),  # sigma**2 may underflow
     }
 
 

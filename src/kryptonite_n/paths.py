@@ -115,6 +115,8 @@ FIGURE = f"{REPORT_FIGURES}/{{figure}}.{{kind}}"
 PAGE = f"{REPORT_DOCS}/{{page}}.md"
 REPORT_CONFIG = f"{REPORT}/config.yaml"
 RULEGRAPH_DOT = f"{REPORT}/rulegraph.dot"
+#: The Snakemake benchmarks of the jobs finished when the pages were rendered (Reproducibility).
+REPORT_RUNTIMES = f"{REPORT}/runtimes.csv"
 RULEGRAPH = f"{REPORT_FIGURES}/rulegraph.svg"
 REPORT_ASSETS = {
     "bundle": f"{REPORT_DOCS}/javascripts/vendor/vega-bundle.js",

@@ -155,10 +155,6 @@ class StudyPlan:
 
     # ------------------------------------------------------------------ tuning
 
-    def tuning_split(self, n: int | str) -> str:
-        """The split whose training and validation rows every trial of the n's search uses."""
-        return paths.fill(paths.SPLIT, n=n, repeat=self.config["tuning"]["split_repeat"])
-
     def worker_records(self, model: str, n: int | str) -> list[str]:
         """The record of every worker sharing the (model, n) search."""
         return expand(paths.TUNING_WORKER, model=model, n=n,

@@ -7,7 +7,7 @@ penalty is fitted by minibatch SGD, as the paper did with scikit-learn's ``SGDCl
 (objective: mean log loss + alpha * R(w), R = ||w||_1 or ||w||^2 / 2, intercept unpenalised).
 
 The expanded matrix is never built (31180 monomials x 21600 rows at n = 18):
-``kryptonite_n.monomials.MonomialBasis`` computes the decision function and its gradient
+``kryptonite_n.monomial_basis.MonomialBasis`` computes the decision function and its gradient
 from half products, which is exact. L1 uses a proximal (soft-threshold) step, so unused
 monomials get true zeros, and the saved model keeps only the nonzero ones.
 
@@ -32,7 +32,8 @@ import torch
 from tqdm import tqdm
 
 from kryptonite_n.models.spec import FitTask
-from kryptonite_n.monomials import MonomialBasis, check_monomials, enumerate_monomials, monomial_label
+from kryptonite_n.monomial_basis import MonomialBasis
+from kryptonite_n.monomials import check_monomials, enumerate_monomials, monomial_label
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def support_degrees(X: np.ndarray, y: np.ndarray, n: int, seed: int, repeat: int
     on them, and k - window .. k + window (within 1..n). Returns the range, how it was found,
     and a warning when the search found no parity clearly better than chance."""
     from kryptonite_n.explore import feature_thresholds
-    from kryptonite_n.models.parity_gf2 import SEED_TAG, search_parity
+    from kryptonite_n.gf2 import SEED_TAG, search_parity
 
     rng = np.random.default_rng(np.random.SeedSequence([seed, n, repeat, SEED_TAG, 2]))
     w, summary = search_parity(np.asarray(X) > feature_thresholds(X), y, extra_rows=4, rng=rng,

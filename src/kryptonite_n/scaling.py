@@ -295,14 +295,6 @@ def draw(plan: Layout, rows: int, *key: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(parts_X), np.concatenate(parts_y)
 
 
-def informative_by_noise(X: np.ndarray) -> list[int]:
-    """Features whose residual noise is inferred not to be the irrelevant family's."""
-    from kryptonite_n.data import IRRELEVANT_FAMILY
-    from kryptonite_n.explore import infer_family, residuals
-
-    return [j for j in range(X.shape[1]) if infer_family(residuals(X[:, j])) != IRRELEVANT_FAMILY]
-
-
 # --------------------------------------------------------------------------- one fit
 
 
@@ -319,7 +311,7 @@ def _peak_mb() -> float:
 
 def _fit_and_score(model: str, task: FitTask, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, Any]:
     """Fit one repeat and score it; runs in the forked child."""
-    from kryptonite_n.models.driver import predict_in_batches
+    from kryptonite_n.models.driver import NOT_APPLICABLE, predict_in_batches
 
     start_mb = _resident_mb()
     started = time.perf_counter()
@@ -328,6 +320,10 @@ def _fit_and_score(model: str, task: FitTask, X_test: np.ndarray, y_test: np.nda
     peak_mb = _peak_mb()
     X_train, y_train = task.part(0, "train")
     details = predictor.details()
+    if details.get("not_applicable"):
+        return {"test_acc": None, "train_acc": None, "fit_seconds": fit_seconds,
+                "peak_rss_mb": max(0.0, peak_mb - start_mb),
+                "note": f"{NOT_APPLICABLE}: {details['not_applicable']}"}
     return {
         "test_acc": accuracy(predict_in_batches(predictor, X_test, 8192), y_test),
         "train_acc": accuracy(predict_in_batches(predictor, X_train, 8192), y_train),
@@ -405,10 +401,11 @@ def scale_model(model: str, n: int, scaling: Mapping[str, Any], settings: Mappin
 
     from tqdm import tqdm
 
+    from kryptonite_n.models.driver import training_shapes
+
     model_module(model)
     for module in spec(model).imports:
         importlib.import_module(module)
-    importlib.import_module("kryptonite_n.models.driver")
     plan = layout(n, seed, generator)
     bayes = plan.bayes
     basis = basis_size(model, n, settings)
@@ -435,11 +432,12 @@ def scale_model(model: str, n: int, scaling: Mapping[str, Any], settings: Mappin
         X = np.concatenate([X_all[:n_train], X_val_all[:n_validation]])
         y = np.concatenate([y_all[:n_train], y_val_all[:n_validation]])
         split = Split(np.arange(n_train), np.arange(n_train, n_train + n_validation), np.zeros(0, int))
-        # Oracle-assisted models are handed the features inferred informative by noise shape,
-        # inferred here from the cell's own training rows, as the study does per n.
-        informative = informative_by_noise(X[:n_train]) if spec(model).oracle_assisted else []
+        # Oracle-assisted models are handed the features inferred informative by noise shape
+        # from the cell's own training rows (or told the shapes separate none), as the study's.
+        informative, failure = training_shapes(X, split) if spec(model).oracle_assisted else ([], None)
         task = FitTask(n=n, X=X, y=y, splits=[split], repeats=[repeat], settings=dict(settings),
-                       seed=seed, informative_by_repeat=[informative], threads=1)
+                       seed=seed, informative_by_repeat=[informative],
+                       shape_failure_by_repeat=[failure], threads=1)
         result = run_forked(model, task, X_test, y_test)
         if "error" in result:
             row["note"] = result["error"]

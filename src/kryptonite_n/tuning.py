@@ -8,9 +8,9 @@ jobs) can share it. The study's name is a hash of the search settings, the warm 
 data and splits it reads, so a changed configuration or dataset starts a new study in the same
 file instead of mixing trials of two searches.
 
-Warm start. Trial 0 is the paper's settings for n (``models.mlp``, what the paper-settings MLP
-trains with), so the search's best is never below not searching on the validation rows it
-scores; the pruner never stops that trial. ``trials.csv`` says which trial it was (``origin``).
+Warm start. Trial 0 is the paper's settings for n (what the paper-settings MLP trains with),
+so the search's best is never below not searching on the validation rows it scores; the
+pruner never stops that trial. ``trials.csv`` says which trial it was (``origin``).
 
 A trial trains with the one MLP trainer (``nets.training``) on the training rows of
 ``splits`` splits (``split_repeats``) and is scored by the mean over them of the validation

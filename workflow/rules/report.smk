@@ -72,6 +72,7 @@ rule render_pages:
         config=paths.REPORT_CONFIG,
         rulegraph_dot=paths.RULEGRAPH_DOT,
         rulegraph=paths.RULEGRAPH,
+        runtimes=paths.REPORT_RUNTIMES,
         carbon=paths.fill(paths.CARBON_REPORT_JOB, job="render_pages"),
     log:
         "logs/report/render_pages.log",

@@ -54,14 +54,17 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
               train_stage: str = "train") -> None:
     """Fit ``model`` on every repeat of n, score it, and write its files.
 
-    A model handed the informative features gets those chosen on each repeat's training rows
-    (``training_informative``), never the whole set's. ``outputs`` holds per-repeat lists
+    A model handed the informative features (``oracle_assisted``) gets those chosen on each
+    repeat's training rows (``training_shapes``), never the whole set's, and is told where the
+    shapes separate no family; the other models are given none. ``outputs`` holds per-repeat lists
     ``metrics``, ``model``, ``test_predictions``, ``hidden_predictions`` (and one list per table
     the model's spec names) and the per-repeat table ``table``.
     """
     dataset = load_dataset(data_files, n)
     splits = [load_split(path) for path in split_files]
-    shapes = [training_shapes(dataset.X, split) for split in splits]
+    # Only a model handed the informative set reads it: the others skip the family inference.
+    shapes = ([training_shapes(dataset.X, split) for split in splits] if spec(model).oracle_assisted
+              else [([], None) for _ in splits])
     task = FitTask(
         n=n, X=dataset.X, y=dataset.y, splits=splits, repeats=repeats, settings=settings, seed=seed,
         informative_by_repeat=[informative for informative, _ in shapes],

@@ -98,6 +98,8 @@ class FsoLogReg:
         return {
             "features": np.asarray(self.features, dtype=np.int64), "mean": self.mean, "std": self.std,
             "coefficient": np.asarray(self.coefficient), "intercept": np.asarray(self.intercept),
+            # A text array (no pickle): a loaded model still says it does not apply.
+            **({"not_applicable": np.asarray(self.not_applicable)} if self.not_applicable else {}),
         }
 
     def details(self) -> dict[str, Any]:
@@ -118,8 +120,7 @@ def fit(task: FitTask) -> list[FsoLogReg]:
         if reason:
             # Nothing to select: a model of no feature, marked so that no accuracy is its own.
             models.append(FsoLogReg([], np.zeros(0), np.ones(0), 0.0, 0.0,
-                                    not_applicable=f"{reason} on the training rows of repeat "
-                                                   f"{task.repeats[i]}"))
+                                    not_applicable=f"{reason} on the training rows"))
             continue
         features = sorted(int(j) for j in task.informative(i))
         if not features:
@@ -138,4 +139,5 @@ def fit(task: FitTask) -> list[FsoLogReg]:
 
 def load(arrays: dict[str, np.ndarray]) -> FsoLogReg:
     return FsoLogReg(arrays["features"].astype(int).tolist(), arrays["mean"], arrays["std"],
-                     float(arrays["coefficient"]), float(arrays["intercept"]))
+                     float(arrays["coefficient"]), float(arrays["intercept"]),
+                     not_applicable=str(arrays["not_applicable"]) if "not_applicable" in arrays else "")

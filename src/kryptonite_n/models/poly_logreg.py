@@ -70,9 +70,9 @@ SPEC = ModelSpec(
     tables=("coefficients",),
     # The full run's peak: 504 MB and 32 s at n = 18.
     resources=Resources(mem_mb=800, runtime_min=5),
-    # explore and parity_gf2 find the degree range of an n without its own row.
-    imports=("kryptonite_n.monomials", "kryptonite_n.polynomial", "kryptonite_n.explore",
-             "kryptonite_n.models.parity_gf2"),
+    # explore and gf2 find the degree range of an n without its own row.
+    imports=("kryptonite_n.monomials", "kryptonite_n.monomial_basis", "kryptonite_n.polynomial",
+             "kryptonite_n.explore", "kryptonite_n.gf2"),
     explain_skip=explain_skip,
     beyond_limits=beyond_limits,
     basis_size=basis_size,

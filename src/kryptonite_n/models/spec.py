@@ -82,6 +82,10 @@ class ModelSpec:
     #: Settings that ``config.model_settings`` takes only from n's own ``by_n`` row, never from
     #: the nearest n's: settings that follow the data's structure rather than carry over.
     own_n_settings: tuple[str, ...] = ()
+    #: The published-data reference (``bayes.bayes_source``) made by this model's own rule, if
+    #: any: the model agreeing with that reference proves nothing, and the pages never say it
+    #: reaches the limit.
+    reference_rule: str | None = None
 
     @property
     def learns_from_labels(self) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kryptonite_n.bayes import LABEL_FREE_PARITY
 from kryptonite_n.io import DataError
 from kryptonite_n.models.spec import FitTask, ModelSpec
 
@@ -29,6 +30,7 @@ SPEC = ModelSpec(
     decision="threshold",
     oracle_assisted=True,
     feature_set_key="features",
+    reference_rule=LABEL_FREE_PARITY,
 )
 
 
@@ -63,10 +65,13 @@ class ParityRule:
         return np.abs(X[:, self.features] - self.thresholds).min(axis=1)
 
     def arrays(self) -> dict[str, np.ndarray]:
+        reason = self.extra.get("not_applicable")
         return {
             "features": np.asarray(self.features, dtype=np.int64),
             "thresholds": self.thresholds,
             "flip": np.asarray(self.flip, dtype=np.int64),
+            # A text array (no pickle): a loaded rule still says it does not apply.
+            **({"not_applicable": np.asarray(str(reason))} if reason else {}),
         }
 
     def details(self) -> dict[str, Any]:
@@ -82,7 +87,8 @@ def load_rule(arrays: dict[str, np.ndarray]) -> ParityRule:
     if missing:
         raise DataError(f"model.npz: missing arrays {sorted(missing)} of a parity rule")
     flip = int(arrays["flip"]) if "flip" in arrays else 0
-    return ParityRule(arrays["features"].astype(int).tolist(), arrays["thresholds"], flip)
+    extra = {"not_applicable": str(arrays["not_applicable"])} if "not_applicable" in arrays else {}
+    return ParityRule(arrays["features"].astype(int).tolist(), arrays["thresholds"], flip, extra=extra)
 
 
 def not_applicable(reason: str) -> ParityRule:
@@ -96,7 +102,8 @@ def fit(task: FitTask) -> list[ParityRule]:
     for i in range(len(task.repeats)):
         reason = task.shape_failure(i)
         if reason:
-            rules.append(not_applicable(f"{reason} on the training rows of repeat {task.repeats[i]}"))
+            # One wording for every repeat it holds on, so that the summary's note says it once.
+            rules.append(not_applicable(f"{reason} on the training rows"))
             continue
         features = sorted(int(j) for j in task.informative(i))
         if not features:

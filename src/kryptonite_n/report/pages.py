@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from kryptonite_n.bayes import CROSS_FITTED_PARITY, LABEL_FREE_PARITY, is_estimate
+from kryptonite_n.bayes import is_estimate
 from kryptonite_n.data import TARGETS
 from kryptonite_n.explore import THRESHOLD_METHOD, separation_summary
-from kryptonite_n.io import atomic_path
+from kryptonite_n.io import atomic_path, write_csv
 from kryptonite_n.models import specs
 from kryptonite_n.report import tables
 from kryptonite_n.report.catalogue import PAGES
@@ -310,19 +310,16 @@ def _truth_sets(paths: Sequence[str]) -> dict[int, list[int] | None]:
     return {n: truth.get("informative") for n, truth in tables.read_truths(paths).items()}
 
 
-#: The model whose own rule makes a published-data reference: its agreement with it is circular.
-REFERENCE_MODELS = {LABEL_FREE_PARITY: "xor_oracle", CROSS_FITTED_PARITY: "parity_gf2"}
-
-
 def reaches_limit(row: Mapping[str, Any]) -> bool | None:
     """Does the 95 % interval of a mean test accuracy reach the Bayes limit (its low end, if estimated)?
 
     None (no verdict) without an interval or a limit, and for the model whose own rule makes an
-    estimated reference (``REFERENCE_MODELS``): that agreement would prove nothing.
+    estimated reference (its spec's ``reference_rule``): that agreement would prove nothing.
     """
     if _missing(row.get("test_high")) or _missing(row.get("bayes")):
         return None
-    if REFERENCE_MODELS.get(str(row.get("bayes_source"))) == row.get("model"):
+    if any(s.name == row.get("model") and s.reference_rule == str(row.get("bayes_source"))
+           for s in specs()):
         return None
     limit = row["bayes"] if _missing(row.get("bayes_low")) else row["bayes_low"]
     return bool(float(row["test_high"]) >= float(limit))
@@ -577,8 +574,11 @@ def package_versions() -> list[dict[str, str]]:
 
 
 def reproducibility_context(inputs: Mapping[str, list[str]], logs_dir: Path | str) -> dict[str, Any]:
+    """The run's configuration, packages and job times (``inputs['runtimes']``, the benchmarks
+    ``render_pages`` recorded, or else those under ``logs_dir`` now)."""
     config_text = Path(inputs["config"][0]).read_text() if inputs.get("config") else ""
-    runtimes = tables.benchmark_table(logs_dir)
+    runtimes = (tables.read_table(inputs["runtimes"][0], ["job", "stage", "s"]) if inputs.get("runtimes")
+                else tables.benchmark_table(logs_dir))
     by_stage = runtimes.groupby("stage").agg(jobs=("job", "size"), s=("s", "sum")).reset_index() \
         .sort_values("s", ascending=False)
     return {
@@ -637,6 +637,8 @@ def render_pages(templates_dir: Path | str, inputs: Mapping[str, object], output
 
     First ``outputs['config']`` records the configuration and, given the command that runs
     this workflow's Snakemake, ``outputs['rulegraph_dot']`` / ``outputs['rulegraph']`` its rule graph.
+    ``outputs['runtimes']`` (optional) records the benchmarks of the jobs finished by then, the
+    ones the Reproducibility page counts: jobs outside the pages' inputs may finish meanwhile.
     """
     from kryptonite_n.carbon import phase
     from kryptonite_n.report.site import draw_rule_graph
@@ -649,6 +651,9 @@ def render_pages(templates_dir: Path | str, inputs: Mapping[str, object], output
             draw_rule_graph(snakemake_command, outputs["config"], outputs["rulegraph_dot"],
                             outputs["rulegraph"])
             inputs["rulegraph"] = [str(outputs["rulegraph"])]
+        if "runtimes" in outputs:
+            write_csv(outputs["runtimes"], tables.benchmark_table(logs_dir))
+            inputs["runtimes"] = [str(outputs["runtimes"])]
         context = build_context(inputs, config, logs_dir)
         env = environment(templates_dir)
         for page in PAGES:

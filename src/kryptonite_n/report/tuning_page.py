@@ -2,8 +2,9 @@
 
 Reads ``results/tuning/{model}/n{n}/trials.csv`` and ``importances.csv`` (the tuning stage),
 the fitted models' metrics tables (the tuned model against the paper-settings one) and the
-truth files (the Bayes limit). Intervals are 95 % Student t intervals of the mean over
-repeats: they describe the spread over splits and initialisations, not a population.
+truth files (the Bayes limit). Intervals are 95 % corrected resampled t intervals of the mean
+over repeats, as the summary's (``stats``; the repeats re-split the same rows): they describe the
+spread over splits and initialisations, not a population.
 """
 
 from __future__ import annotations
@@ -50,16 +51,17 @@ def read_trials(paths: Sequence[str | Path]) -> pd.DataFrame:
     return data
 
 
-def mean_interval(values: Sequence[float]) -> dict[str, float | None]:
-    """Mean and its 95 % Student t interval (None with fewer than two values), not clipped to
-    [0, 1] as ``stats.mean_interval`` is: the page also gives intervals of differences."""
+def mean_interval(values: Sequence[float], test_over_train: float = 0.0) -> dict[str, float | None]:
+    """Mean and its 95 % t interval (None with fewer than two values; corrected for re-splits
+    when ``test_over_train`` > 0), not clipped to [0, 1] as ``stats.mean_interval`` is: the page
+    also gives intervals of differences."""
     values = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
     if len(values) == 0:
         return {"mean": None, "low": None, "high": None, "half": None, "count": 0}
     mean = float(values.mean())
     if len(values) < 2:
         return {"mean": mean, "low": None, "high": None, "half": None, "count": 1}
-    half = stats.half_width(values)
+    half = stats.half_width(values, test_over_train=test_over_train)
     return {"mean": mean, "low": mean - half, "high": mean + half, "half": half, "count": len(values)}
 
 
@@ -85,6 +87,11 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     tuning = config["tuning"]
     metrics = _metrics(inputs.get("metrics", []))
     limits = tables.bayes_limits(tables.read_truths(inputs.get("truth", []))).set_index("n")
+    ratio = stats.resampling_ratio(config["split"])
+
+    def interval(values: Sequence[float]) -> dict[str, float | None]:
+        return mean_interval(values, ratio)
+
     rows = []
     for (model, n), group in trials.groupby(["model", "n"], sort=True):
         n = int(n)
@@ -97,17 +104,17 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         paper.setdefault("weight_decay", 0.0)
         best = best_settings(group, tuning) if len(complete) else None
         paper_trial = complete[complete["origin"] == "paper"]
-        paper_acc = mean_interval(metrics.loc[(metrics["model"] == model) & (metrics["n"] == n), "test_acc"])
+        paper_acc = interval(metrics.loc[(metrics["model"] == model) & (metrics["n"] == n), "test_acc"])
         tuned_rows = metrics[(metrics["model"] == tuned) & (metrics["n"] == n)]
-        tuned_acc = mean_interval(tuned_rows["test_acc"])
+        tuned_acc = interval(tuned_rows["test_acc"])
         bayes = float(limits.loc[n, "bayes"]) if n in limits.index and not pd.isna(limits.loc[n, "bayes"]) \
             else None
         difference = None
         paired = metrics[metrics["n"] == n].pivot_table(index="repeat", columns="model", values="test_acc")
         if {model, tuned} <= set(paired.columns):
-            difference = mean_interval((paired[tuned] - paired[model]).dropna())
+            difference = interval((paired[tuned] - paired[model]).dropna())
         # Chance: the majority-class rule on the same test rows, per repeat.
-        over_chance = mean_interval(tuned_rows["test_acc"] - tuned_rows["majority_acc"])
+        over_chance = interval(tuned_rows["test_acc"] - tuned_rows["majority_acc"])
         rows.append({
             "model": model, "model_label": model_label(model), "tuned": tuned,
             "label": model_label(tuned), "n": n,
@@ -123,10 +130,14 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
             "gap": bayes - tuned_acc["mean"] if bayes is not None and tuned_acc["mean"] is not None else None,
             "within_point": (bayes - tuned_acc["mean"] <= 0.01)
             if bayes is not None and tuned_acc["mean"] is not None else None,
-            "chance_acc": mean_interval(tuned_rows["majority_acc"]),
+            "chance_acc": interval(tuned_rows["majority_acc"]),
             "over_chance": over_chance,
             "beats_chance": (over_chance["low"] > 0) if over_chance["low"] is not None else None,
             "saving": saving,
+            # Completed trials stopped by their epoch limit, not by early stopping: still
+            # improving, so a longer budget is what they would need.
+            "capped": [{"trial": int(t.trial), "validation": float(t.validation_acc), "epochs": int(t.epochs)}
+                       for t in complete.itertuples() if int(t.epochs) >= int(t.max_epochs)],
         })
     epochs_run = sum(r["saving"]["epochs_run"] for r in rows)
     bound = sum(r["saving"]["epochs_unpruned_at_most"] for r in rows)

@@ -137,7 +137,7 @@ def slice_features(table: pd.DataFrame, X: np.ndarray, y: np.ndarray, n: int) ->
     """The informative set the slice is drawn on, and where it comes from: the noise shapes when
     they separate the features, else the parity the GF(2) search finds on the labelled rows."""
     from kryptonite_n.explore import feature_thresholds, separation
-    from kryptonite_n.models.parity_gf2 import search_parity
+    from kryptonite_n.gf2 import search_parity
 
     if "family" not in table.columns or separation(table) is None:
         return informative(table), "noise shapes"
