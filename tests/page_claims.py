@@ -103,6 +103,9 @@ class TableClaim:
     source: str
     #: Whether every row of the source must be on the page (False: the page shows a selection).
     all_rows: bool = True
+    #: A table the page repeats under headings (one per n): the pattern of those headings, whose
+    #: group, the last above the table, is the first part of each row's key.
+    section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,9 @@ class TextClaim:
     """A sentence of ``page``: ``pattern``'s groups must equal ``expected(run)`` (one string per group).
 
     A pattern with a group named ``key`` (e.g. the n a number is quoted for) gets from
-    ``expected(run)`` a dict: key -> the strings of the other groups.
+    ``expected(run)`` a dict: key -> the strings of the other groups. So does one with a
+    ``section`` (the pattern of the headings the sentence is repeated under, one per n): its
+    key is the group of the last heading above the sentence.
     """
 
     page: str
@@ -118,12 +123,19 @@ class TextClaim:
     expected: Callable[[Results], list[str]]
     source: str
     required: bool = True
+    section: str | None = None
 
 
 @dataclass
 class Report:
     unaccounted: list[str] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
+
+
+def section_of(text: str, position: int, pattern: str) -> str | None:
+    """The group of the last heading matching ``pattern`` above ``position``."""
+    found = [m.group(1) for m in re.finditer(pattern, text[:position], flags=re.MULTILINE)]
+    return found[-1] if found else None
 
 
 def check_page(
@@ -149,10 +161,14 @@ def check_page(
             covered.append((table.start, table.end))
             continue
         expected = claim.expected(run)
+        prefix: tuple[str | None, ...] = ()
+        if claim.section:
+            prefix = (section_of(text, table.start, claim.section),)
+            expected = {k: v for k, v in expected.items() if k[:1] == prefix}
         index = {name: i for i, name in enumerate(table.header)}
         seen = set()
         for row in table.rows:
-            key = tuple(row[index[k]] for k in claim.key)
+            key = prefix + tuple(row[index[k]] for k in claim.key)
             seen.add(key)
             want = expected.get(key)
             if want is None:
@@ -182,9 +198,12 @@ def check_page(
         want = claim.expected(run) if matches else []
         for match in matches:
             found = list(match.groups())
-            if "key" in match.groupdict():
-                key = match.group("key").strip()
-                found = [g for i, g in enumerate(match.groups(), 1) if i != match.re.groupindex["key"]]
+            if "key" in match.groupdict() or claim.section:
+                if "key" in match.groupdict():
+                    key = match.group("key").strip()
+                    found = [g for i, g in enumerate(match.groups(), 1) if i != match.re.groupindex["key"]]
+                else:
+                    key = section_of(text, match.start(), claim.section)
                 if key not in want:
                     report.wrong.append(f"{page}: {match.group(0)!r}: {key} is not in {claim.source}")
                     continue
@@ -590,6 +609,616 @@ def job_seconds(run: Results) -> list[str]:
     return [str(len(table)), fmt.fmt_seconds(table["s"].sum())]
 
 
+# --------------------------------------------------------------------------- robustness
+
+
+def adversarial(run: Results) -> pd.DataFrame:
+    """adversarial.csv pooled over repeats by points, per (model, n, scope, attack, bound, eps):
+    the accuracies weighted by each repeat's points, the label-preserving one by its own points
+    (and not shown below 30 of them, the page's stated threshold)."""
+    table = read(run, "adversarial.csv")
+    table["preserving_points"] = table["label_preserving_points"].fillna(0)
+    table["_clean"] = table["clean_acc"] * table["points"]
+    table["_robust"] = table["robust_acc"] * table["points"]
+    table["_preserving"] = table["label_preserving_acc"].fillna(0) * table["preserving_points"]
+    pooled = (
+        table.groupby(["model", "n", "scope", "attack", "bound", "eps"])[
+            ["_clean", "_robust", "_preserving", "points", "preserving_points"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    pooled["robust"] = pooled["_robust"] / pooled["points"]
+    pooled["preserving"] = (pooled["_preserving"] / pooled["preserving_points"]).where(
+        pooled["preserving_points"] >= 30
+    )
+    return pooled
+
+
+def worst_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    """Per (model, n) and scope, at the largest ε: the lowest pooled accuracy over the attacks
+    that bound the worst case (bound exact or upper; an exact one wins a tie)."""
+    pooled = adversarial(run)
+    bounding = pooled[pooled["bound"].isin(["exact", "upper"])]
+    at_max = bounding[bounding["eps"] == bounding["eps"].max()]
+    rows = {}
+    for (model, n), group in at_max.groupby(["model", "n"]):
+        mine = bounding[(bounding["model"] == model) & (bounding["n"] == n)]
+        cells = {"clean": acc(mine["_clean"].sum() / mine["points"].sum())}
+        for scope, column in (
+            ("all", "all features"),
+            ("informative", "informative only"),
+            ("irrelevant", "irrelevant only"),
+        ):
+            part = group[group["scope"] == scope]
+            if part.empty:
+                cells[column] = "—"
+                continue
+            lowest = part[part["robust"] <= part["robust"].min() + 1e-12]
+            # "exact" sorts before "upper"; among tied searches, the first attack by name.
+            worst = lowest.sort_values("bound", kind="stable").iloc[0]
+            mark = "=" if worst["bound"] == "exact" else "≤"
+            cells[column] = (
+                f"{mark} {acc(worst['robust'])} / {acc(worst['preserving'])} of "
+                f"{int(worst['preserving_points'])} ({worst['attack']})"
+            )
+        rows[(label(model), str(n))] = cells
+    return rows
+
+
+def eps_values(run: Results) -> list[str]:
+    return [", ".join(str(float(e)) for e in sorted(read(run, "adversarial.csv")["eps"].unique()))]
+
+
+def eps_max(run: Results) -> list[str]:
+    return [str(float(read(run, "adversarial.csv")["eps"].max()))]
+
+
+def network_means(run: Results) -> pd.DataFrame:
+    """network_analysis.csv averaged over repeats per (n, activation, layer)."""
+    return (
+        read(run, "network_analysis.csv")
+        .groupby(["n", "activation", "layer"])[["test_acc", "sigma_max", "condition", "zero_grad_share"]]
+        .mean()
+        .reset_index()
+    )
+
+
+def network_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    return {
+        (str(row.n), row.activation, row.layer): {
+            "test accuracy": acc(row.test_acc),
+            "largest singular value": fmt.fmt_num(row.sigma_max),
+            "condition number": fmt.fmt_num(row.condition),
+            "share of zero weight gradients": fmt.fmt_pct(row.zero_grad_share),
+        }
+        for row in network_means(run).itertuples()
+    }
+
+
+def most_saturated(run: Results) -> list[str]:
+    means = network_means(run)
+    top = means.loc[means["zero_grad_share"].idxmax()]
+    return [fmt.fmt_pct(top["zero_grad_share"]), top["activation"], str(top["n"]), top["layer"]]
+
+
+def attacked_network(run: Results) -> list[str | None]:
+    """The network-analysis layers of the attacked MLP: at each n, the activation its fitted
+    repeats trained with (their metrics.json settings)."""
+    import json
+
+    means = network_means(run)
+    activations = {
+        int(n): json.loads(
+            (run / "results" / "models" / "mlp" / f"n{n}" / "repeat0" / "metrics.json").read_text()
+        )["details"]["settings"]["activation"]
+        for n in sorted(means["n"].unique())
+    }
+    shares = means[[activations[int(r.n)] == r.activation for r in means.itertuples()]]["zero_grad_share"]
+    low, high = shares.min(), shares.max()
+    return [
+        ", ".join(f"{a} at n = {n}" for n, a in sorted(activations.items())),
+        fmt.fmt_pct(low),
+        None if low == high else fmt.fmt_pct(high),
+    ]
+
+
+# --------------------------------------------------------------------------- scaling
+
+
+def scaling_table(run: Results) -> pd.DataFrame:
+    return read(run, "scaling.csv")
+
+
+def multiple(factor: float) -> str:
+    """A rows multiple as the page names it: ×1/8, ×0.15, ×4."""
+    if factor >= 1:
+        return f"×{factor:g}"
+    inverse = 1 / factor
+    return f"×1/{inverse:g}" if abs(inverse - round(inverse)) < 1e-9 else f"×{factor:g}"
+
+
+def reference_multiple(run: Results) -> float:
+    """The rows multiple whose cells are the study's fits, else ×1 when the grid has it, else its largest."""
+    table = scaling_table(run)
+    study = table[table["source"] == "study"]
+    if len(study):
+        return float(study["rows_factor"].mode().iloc[0])
+    return 1.0 if (table["rows_factor"] == 1.0).any() else float(table["rows_factor"].max())
+
+
+def scaling_cells(run: Results) -> pd.DataFrame:
+    """Per (model, n, rows multiple): the fitted repeats' mean test accuracy and its 95 % t interval
+    (widened by test_over_train for the study's re-split repeats; clipped to [0, 1]), the goal
+    (the challenge target, else 99 % of Bayes) and whether the interval's low end clears it."""
+    import math
+
+    from scipy import stats
+
+    out = []
+    for (model, n, factor, rows), group in scaling_table(run).groupby(
+        ["model", "n", "rows_factor", "train_rows"], sort=False
+    ):
+        values = group["test_acc"].dropna().to_numpy()
+        target, bayes = group["target"].iloc[0], float(group["bayes_acc"].iloc[0])
+        goal, kind = (0.99 * bayes, "99% of Bayes") if pd.isna(target) else (float(target), "target")
+        cell = {
+            "model": model,
+            "n": int(n),
+            "factor": float(factor),
+            "rows": int(rows),
+            "repeats": len(values),
+            "mean": math.nan,
+            "low": math.nan,
+            "high": math.nan,
+            "goal": goal,
+            "kind": kind,
+            "reached": False,
+        }
+        if len(values):
+            cell["mean"] = values.mean()
+        if len(values) > 1:
+            ratio = group["test_over_train"].fillna(0).iloc[0]
+            half = stats.t.ppf(0.975, len(values) - 1) * math.sqrt(
+                values.var(ddof=1) * (1 / len(values) + ratio)
+            )
+            cell |= {"low": max(0.0, cell["mean"] - half), "high": min(1.0, cell["mean"] + half)}
+            cell["reached"] = bool(cell["low"] >= cell["goal"])
+        out.append(cell)
+    return pd.DataFrame(out)
+
+
+def breaks(run: Results) -> dict[tuple[str, float], dict]:
+    """Per (model, rows multiple): the first fitted n not shown to reach its goal, the largest
+    n below it that reaches it, the largest n fitted and the first n not fitted."""
+    out = {}
+    for (model, factor), group in scaling_cells(run).groupby(["model", "factor"], sort=False):
+        group = group.sort_values("n")
+        fitted = group[group["repeats"] > 0]
+        below = fitted[~fitted["reached"]]
+        first = below.iloc[0] if len(below) else None
+        reaching = fitted[fitted["reached"] & (fitted["n"] < (first["n"] if first is not None else 10**9))]
+        unfitted = group[group["repeats"] == 0]
+        out[(model, factor)] = {
+            "reaching": reaching.iloc[-1] if len(reaching) else None,
+            "below": first,
+            "largest_fitted": int(fitted["n"].max()) if len(fitted) else None,
+            "first_unfitted": int(unfitted["n"].iloc[0]) if len(unfitted) else None,
+        }
+    return out
+
+
+def break_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    factor, rows = reference_multiple(run), {}
+    for (model, at), b in breaks(run).items():
+        if at != factor:
+            continue
+        reaching, below = b["reaching"], b["below"]
+        if below is not None:
+            verdict = (
+                "one repeat, no interval" if pd.isna(below["low"]) else f"low end < {acc(below['goal'])}"
+            )
+            interval = ci(below["mean"], below["low"], below["high"])
+            below_cell = f"n = {below['n']}: {interval}, {verdict} ({below['kind']})"
+        elif b["largest_fitted"] is not None:
+            below_cell = f"none up to n = {b['largest_fitted']}"
+        else:
+            below_cell = "not fitted at this rows multiple"
+        rows[(label(model),)] = {
+            "largest n reaching the goal: mean [95 % interval]": "none"
+            if reaching is None
+            else (
+                f"n = {reaching['n']}: {ci(reaching['mean'], reaching['low'], reaching['high'])}, "
+                f"low end ≥ {acc(reaching['goal'])}"
+            ),
+            "first n not shown to reach it": below_cell,
+            "first n not fitted": "—" if b["first_unfitted"] is None else str(b["first_unfitted"]),
+        }
+    return rows
+
+
+def every_break_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    rows = {}
+    for (model, factor), b in breaks(run).items():
+        reaching, below = b["reaching"], b["below"]
+        rows[(label(model), multiple(factor))] = {
+            "largest n reaching: low end": "none"
+            if reaching is None
+            else f"n = {reaching['n']}: {acc(reaching['low'])}",
+            "first n not shown to reach it: low end": "none"
+            if below is None
+            else f"n = {below['n']}: {'no interval' if pd.isna(below['low']) else acc(below['low'])}",
+            "largest n fitted": "—" if b["largest_fitted"] is None else str(b["largest_fitted"]),
+        }
+    return rows
+
+
+def floors(run: Results) -> dict[int, dict[str, float]]:
+    """Per n, from scaling.csv bayes_acc: the label noise q, the channel's capacity 1 − H(q), the
+    floors n / (1 − H(q)) and log₂ C(n, 2n/3) / (1 − H(q))."""
+    import math
+
+    out = {}
+    for n, bayes in sorted(set(zip(scaling_table(run)["n"], scaling_table(run)["bayes_acc"], strict=True))):
+        q = 1 - bayes
+        capacity = 1 - (0.0 if q <= 0 or q >= 1 else -q * math.log2(q) - (1 - q) * math.log2(1 - q))
+        bits = math.log2(math.comb(n, round(2 * n / 3)))
+        out[int(n)] = {
+            "q": q,
+            "capacity": capacity,
+            "floor": n / capacity,
+            "bits": bits,
+            "support_floor": bits / capacity,
+        }
+    return out
+
+
+def floor_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    return {
+        (str(n),): {
+            "label noise q = 1 − Bayes": fmt.fmt_num(f["q"]),
+            "1 − H(q) (bits per row)": fmt.fmt_num(f["capacity"]),
+            "floor, all 2ⁿ parities (rows)": fmt.fmt_num(f["floor"]),
+            "log₂ C(n, 2n/3) (bits)": fmt.fmt_num(f["bits"]),
+            "floor, told the support size (rows)": fmt.fmt_num(f["support_floor"]),
+        }
+        for n, f in floors(run).items()
+    }
+
+
+def gf2_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    """The GF(2) parity learner's fewest training rows whose cell reaches the goal, per n."""
+    cells = scaling_cells(run)
+    cells = cells[(cells["model"] == "parity_gf2") & (cells["repeats"] > 0)]
+    rows = {}
+    for n, group in cells.groupby("n"):
+        reached = group[group["reached"]]
+        smallest = int(group["rows"].min())
+        needed = int(reached["rows"].min()) if len(reached) else None
+        status = (
+            "never reached"
+            if needed is None
+            else "at or below the smallest tried"
+            if needed == smallest
+            else "reached"
+        )
+        rows[(str(n),)] = {
+            "floor (rows)": fmt.fmt_num(floors(run)[n]["floor"]),
+            "floor, told the support size (rows)": fmt.fmt_num(floors(run)[n]["support_floor"]),
+            "GF(2): rows needed": "—" if needed is None else fmt.fmt_num(needed),
+            "status": status,
+            "smallest rows tried": fmt.fmt_num(smallest),
+        }
+    return rows
+
+
+def gf2_note_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    table = scaling_table(run)
+    notes = table[(table["model"] == "parity_gf2") & table["note"].notna()]
+    return {
+        (str(r.n), fmt.fmt_num(r.train_rows), str(r.repeat)): {"what it said": str(r.note)}
+        for r in notes.itertuples()
+    }
+
+
+def slope_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    """Per model fitted here with four cells or more: log(mean cost) = a + b log n + c log rows by
+    least squares over its cells, with b's 95 % t interval (cells − 3 degrees of freedom)."""
+    import math
+
+    import numpy as np
+    from scipy import stats
+
+    table = scaling_table(run)
+    rows = {}
+    for measure, name in (("fit_seconds", "fit seconds"), ("peak_rss_mb", "peak memory")):
+        data = table[(table["source"] != "study") & (table[measure] > 0)]
+        for model, group in data.groupby("model"):
+            means = group.groupby(["n", "train_rows"])[measure].mean().reset_index()
+            x = np.column_stack(
+                [
+                    np.ones(len(means)),
+                    np.log(means["n"].astype(float)),
+                    np.log(means["train_rows"].astype(float)),
+                ]
+            )
+            if len(means) < 4 or np.linalg.matrix_rank(x) < 3:
+                continue
+            y = np.log(means[measure].to_numpy(float))
+            coef = np.linalg.solve(x.T @ x, x.T @ y)
+            dof = len(means) - 3
+            sigma2 = float(((y - x @ coef) ** 2).sum()) / dof
+            half = stats.t.ppf(0.975, dof) * math.sqrt(sigma2 * np.linalg.inv(x.T @ x)[1, 1])
+            rows[(label(model), name)] = {
+                "exponent of n at fixed rows": fmt.fmt_num(coef[1]),
+                "95 % interval": f"[{fmt.fmt_num(coef[1] - half)}, {fmt.fmt_num(coef[1] + half)}]",
+                "exponent of rows": fmt.fmt_num(coef[2]),
+                "cells": str(len(means)),
+                "n range": f"{means['n'].min()}–{means['n'].max()}",
+                "training rows": "–".join(fmt.fmt_num(means["train_rows"].agg(f)) for f in ("min", "max")),
+            }
+    return rows
+
+
+def grid_multiples(run: Results) -> list[str]:
+    return [", ".join(multiple(f) for f in sorted(scaling_table(run)["rows_factor"].unique()))]
+
+
+def reference_label(run: Results) -> list[str]:
+    return [multiple(reference_multiple(run))]
+
+
+def scaling_cell_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    """Per model, cells (model, n, rows multiple; each once, whatever its repeats): fitted here,
+    the study's fits, and those none of whose repeats has a test accuracy."""
+    table = scaling_table(run)
+    cells = table.groupby(["model", "n", "rows_factor"]).agg(
+        fitted=("test_acc", lambda v: v.notna().any()), study=("source", lambda v: (v == "study").any())
+    )
+    return {
+        (label(model),): {
+            "cells fitted here": str(int((group["fitted"] & ~group["study"]).sum())),
+            "cells that are the study's fits": str(int((group["fitted"] & group["study"]).sum())),
+            "cells not fitted": str(int((~group["fitted"]).sum())),
+        }
+        for model, group in cells.groupby(level="model")
+    }
+
+
+def fit_counts(run: Results) -> list[str]:
+    """Fits made here (not the study's) and their fit seconds; the cells none of whose repeats
+    was fitted, and those of them whose fit failed."""
+    table = scaling_table(run)
+    own = table[table["test_acc"].notna() & (table["source"] != "study")]
+    cells = table.assign(failed=table["note"].fillna("").str.startswith("fit failed")).groupby(
+        ["model", "n", "rows_factor"]
+    )
+    unfitted = cells.agg(fitted=("test_acc", lambda v: v.notna().any()), failed=("failed", "any"))
+    unfitted = unfitted[~unfitted["fitted"]]
+    return [
+        str(len(own)),
+        fmt.fmt_seconds(own["fit_seconds"].sum()),
+        str(len(unfitted)),
+        str(int(unfitted["failed"].sum())),
+    ]
+
+
+def study_fits(run: Results) -> list[str]:
+    table = scaling_table(run)
+    return [str(int(((table["source"] == "study") & table["test_acc"].notna()).sum()))]
+
+
+def study_multiple_by_model(run: Results) -> dict[str, list[str]]:
+    table = scaling_table(run)
+    study = table[(table["source"] == "study") & table["test_acc"].notna()]
+    return {label(m): [multiple(float(g["rows_factor"].iloc[0]))] for m, g in study.groupby("model")}
+
+
+# --------------------------------------------------------------------------- tuning
+
+#: The searched model -> its tuned model (the specs' ``tunes``).
+TUNED = {"mlp": "mlp_tuned"}
+SETTINGS_SHOWN = (
+    "layers",
+    "hidden_units",
+    "activation",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "dropout",
+    "weight_decay",
+    "max_epochs",
+    "patience",
+)
+
+
+def searches(run: Results) -> dict[tuple[str, int], pd.DataFrame]:
+    """results/tuning/{model}/n{n}/trials.csv, per (model, n)."""
+    return {
+        (path.parts[-3], int(path.parts[-2].removeprefix("n"))): pd.read_csv(path)
+        for path in sorted((run / "results" / "tuning").glob("*/n*/trials.csv"))
+    }
+
+
+def setting(value: object) -> str:
+    """A setting as the page prints it: floats to three significant digits."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return "0" if value == 0 else f"{value:.3g}"
+    return str(value)
+
+
+def mean_half(values: object, ratio: float) -> dict[str, float | None]:
+    """Mean and the half width of its corrected resampled 95 % t interval (unclipped)."""
+    import math
+
+    import numpy as np
+    from scipy import stats
+
+    values = np.asarray(pd.Series(values).dropna(), dtype=float)
+    if len(values) == 0:
+        return {"mean": None, "half": None, "low": None, "high": None}
+    mean = float(values.mean())
+    if len(values) < 2:
+        return {"mean": mean, "half": None, "low": None, "high": None}
+    half = stats.t.ppf(0.975, len(values) - 1) * math.sqrt(values.var(ddof=1) * (1 / len(values) + ratio))
+    return {"mean": mean, "half": half, "low": mean - half, "high": mean + half}
+
+
+def plus_minus(value: dict[str, float | None]) -> str:
+    if value["mean"] is None:
+        return "—"
+    return acc(value["mean"]) + ("" if value["half"] is None else f" ± {acc(value['half'])}")
+
+
+def tuning_outcomes(run: Results) -> dict[str, dict]:
+    """Per searched n: the best completed trial (the earliest on a tie), the paper's trial, and
+    the paper-settings and tuned models' test accuracies from their metrics tables."""
+    import json
+
+    split = config(run)["split"]
+    ratio = split["test"] / split["train"]
+    metrics = metrics_tables(run)
+    out = {}
+    for (model, n), trials in searches(run).items():
+        complete = trials[trials["state"] == "COMPLETE"].sort_values(
+            ["validation_acc", "trial"], ascending=[False, True]
+        )
+        best = complete.iloc[0]
+        paper_trial = complete[complete["origin"] == "paper"]
+        paper = metrics[(metrics["model"] == model) & (metrics["n"] == n)].set_index("repeat")
+        tuned = metrics[(metrics["model"] == TUNED[model]) & (metrics["n"] == n)].set_index("repeat")
+        paper_settings = json.loads(
+            (run / "results" / "models" / model / f"n{n}" / "repeat0" / "metrics.json").read_text()
+        )["details"]["settings"]
+        out[str(n)] = {
+            "model": model,
+            "trials": trials,
+            "complete": complete,
+            "best": best,
+            "best_is_paper": best["origin"] == "paper",
+            "paper_validation": float(paper_trial["validation_acc"].iloc[0]) if len(paper_trial) else None,
+            "paper_settings": paper_settings,
+            "tuned_settings": json.loads(best["settings"]),
+            "paper_acc": mean_half(paper["test_acc"], ratio),
+            "tuned_acc": mean_half(tuned["test_acc"], ratio),
+            "difference": mean_half(tuned["test_acc"] - paper["test_acc"], ratio),
+            "chance": mean_half(tuned["majority_acc"], ratio),
+            "over_chance": mean_half(tuned["test_acc"] - tuned["majority_acc"], ratio),
+            "bayes": truths(run)[n]["bayes"]["accuracy"],
+        }
+    return out
+
+
+def tuning_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    """Per searched n (the table under "### n = …"): each setting of the paper-settings model (as
+    its repeat 0 trained, metrics.json) and of the best trial (trials.csv settings), and both
+    models' test accuracy (their metrics.csv), the Bayes limit (truth.json) and the gap to it."""
+    rows = {}
+    for n, o in tuning_outcomes(run).items():
+        paper = f"{label(o['model'])} (`models.{o['model']}`: the paper's settings in the full study)"
+        tuned = f"tuned MLP (trial {int(o['best']['trial'])}" + (
+            ": the paper's settings)" if o["best_is_paper"] else ")"
+        )
+        for key in SETTINGS_SHOWN:
+            rows[(n, key)] = {
+                paper: setting(o["paper_settings"].get(key)),
+                tuned: setting(o["tuned_settings"].get(key)),
+            }
+        rows[(n, "**test accuracy**")] = {
+            paper: plus_minus(o["paper_acc"]),
+            tuned: plus_minus(o["tuned_acc"]),
+        }
+        rows[(n, "Bayes limit")] = {paper: acc(o["bayes"]), tuned: acc(o["bayes"])}
+        rows[(n, "gap to the Bayes limit")] = {
+            column: "—" if mean is None else acc(o["bayes"] - mean)
+            for column, mean in ((paper, o["paper_acc"]["mean"]), (tuned, o["tuned_acc"]["mean"]))
+        }
+    return rows
+
+
+def tuned_minus_paper(run: Results) -> dict[str, list[str | None]]:
+    out = {}
+    for n, o in tuning_outcomes(run).items():
+        d = o["difference"]
+        verdict = (
+            None
+            if d["low"] is None
+            else (
+                "lies above zero" if d["low"] > 0 else "lies below zero" if d["high"] < 0 else "contains zero"
+            )
+        )
+        out[n] = [acc(d["mean"]), None if d["half"] is None else acc(d["half"]), verdict]
+    return out
+
+
+def best_trials(run: Results) -> dict[str, list[str | None]]:
+    return {
+        n: [
+            str(len(o["trials"])),
+            str(len(o["complete"])),
+            str(int((o["trials"]["state"] == "PRUNED").sum())),
+            acc(o["best"]["validation_acc"]),
+            None if o["paper_validation"] is None else acc(o["paper_validation"]),
+        ]
+        for n, o in tuning_outcomes(run).items()
+    }
+
+
+def points_below_bayes(run: Results) -> dict[str, list[str]]:
+    return {
+        n: [f"{(o['bayes'] - o['tuned_acc']['mean']) * 100:.1f}"] for n, o in tuning_outcomes(run).items()
+    }
+
+
+def capped_trials(run: Results) -> dict[str, list[str]]:
+    """Completed trials that ran to their epoch limit (still improving when it stopped them)."""
+    return {
+        n: [
+            ", ".join(
+                f"trial {int(t.trial)}: {acc(t.validation_acc)} after {int(t.epochs)} epochs"
+                for t in o["complete"].sort_values("trial").itertuples()
+                if t.epochs >= t.max_epochs
+            )
+        ]
+        for n, o in tuning_outcomes(run).items()
+    }
+
+
+def chance(run: Results) -> dict[str, list[str]]:
+    return {n: [plus_minus(o["chance"])] for n, o in tuning_outcomes(run).items()}
+
+
+def over_chance(run: Results) -> dict[str, list[str]]:
+    return {n: [plus_minus(o["over_chance"])] for n, o in tuning_outcomes(run).items()}
+
+
+def best_validation(run: Results) -> dict[str, list[str]]:
+    return {
+        n: [acc(o["best"]["validation_acc"]), str(len(o["trials"]))] for n, o in tuning_outcomes(run).items()
+    }
+
+
+def pruning(run: Results) -> list[str]:
+    """Over every search: trials pruned, trials, epochs run, and at most what they would have run
+    unpruned (a pruned trial's epoch limit), and the share of epochs saved at most."""
+    trials = pd.concat(searches(run).values(), ignore_index=True)
+    pruned = trials["state"] == "PRUNED"
+    run_epochs = int(trials["epochs"].sum())
+    bound = int(trials.loc[~pruned, "epochs"].sum() + trials.loc[pruned, "max_epochs"].sum())
+    return [
+        str(int(pruned.sum())),
+        str(len(trials)),
+        str(run_epochs),
+        str(bound),
+        fmt.fmt_pct(1 - run_epochs / bound),
+    ]
+
+
+#: The headings of the Tuning page's sections, one per searched n.
+N_HEADING = r"^### n = (\d+)$"
+
 SCI = r"([\d.,]+(?: × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?)"
 
 TABLES: list[TableClaim] = [
@@ -628,6 +1257,78 @@ TABLES: list[TableClaim] = [
         ("n",),
         choice_rows,
         "hiddenlabels/choice.csv and the chosen repeat's metrics.json",
+    ),
+    TableClaim(
+        "robustness",
+        ("model", "n", "clean", "all features"),
+        ("model", "n"),
+        worst_rows,
+        "adversarial.csv (pooled over repeats by points; bound exact or upper, at the largest eps)",
+    ),
+    TableClaim(
+        "robustness",
+        ("n", "activation", "layer", "test accuracy"),
+        ("n", "activation", "layer"),
+        network_rows,
+        "network_analysis.csv (mean over repeats)",
+    ),
+    TableClaim(
+        "scaling",
+        ("model", "cells fitted here"),
+        ("model",),
+        scaling_cell_rows,
+        "scaling.csv cells (model, n, rows_factor): test_acc, source",
+    ),
+    TableClaim(
+        "scaling",
+        ("model", "largest n reaching the goal: mean [95 % interval]"),
+        ("model",),
+        break_rows,
+        "scaling.csv cells at the study's rows multiple (mean and 95 % t interval of test_acc)",
+    ),
+    TableClaim(
+        "scaling",
+        ("model", "rows", "largest n reaching: low end"),
+        ("model", "rows"),
+        every_break_rows,
+        "scaling.csv cells (low end of the 95 % t interval of test_acc)",
+    ),
+    TableClaim(
+        "scaling",
+        ("n", "label noise q = 1 − Bayes"),
+        ("n",),
+        floor_rows,
+        "scaling.csv bayes_acc (q = 1 − Bayes, 1 − H(q), n and log₂ C(n, 2n/3) over it)",
+    ),
+    TableClaim(
+        "scaling",
+        ("n", "floor (rows)"),
+        ("n",),
+        gf2_rows,
+        "scaling.csv bayes_acc and the parity_gf2 cells (fewest train_rows reaching the goal)",
+    ),
+    TableClaim(
+        "scaling",
+        ("n", "training rows", "repeat", "what it said"),
+        ("n", "training rows", "repeat"),
+        gf2_note_rows,
+        "scaling.csv note of parity_gf2",
+    ),
+    TableClaim(
+        "scaling",
+        ("model", "measure", "exponent of n at fixed rows"),
+        ("model", "measure"),
+        slope_rows,
+        "scaling.csv fit_seconds, peak_rss_mb (least squares on log n and log train_rows)",
+    ),
+    TableClaim(
+        "tuning",
+        ("setting",),
+        ("setting",),
+        tuning_rows,
+        "trials.csv (best trial's settings), repeat 0's metrics.json settings, metrics.csv test_acc, "
+        "truth.json",
+        section=N_HEADING,
     ),
 ]
 
@@ -707,6 +1408,115 @@ TEXT: list[TextClaim] = [
     TextClaim(
         "models", r"(\d+\.\d) % to (\d+\.\d) % of the coefficient magnitude", share_range, "coefficients.csv"
     ),
+    TextClaim("robustness", r"ε ∈ \{([^}]*)\}", eps_values, "adversarial.csv eps"),
+    TextClaim("robustness", r"At the largest budget, ε = ([\d.]+),", eps_max, "adversarial.csv eps"),
+    TextClaim(
+        "robustness",
+        r"The largest share is (\d+\.\d %)\s+\((\w+), n = (\d+), layer (\w+)\)",
+        most_saturated,
+        "network_analysis.csv zero_grad_share (mean over repeats)",
+    ),
+    TextClaim(
+        "robustness",
+        r"the attacked MLP \(([^)]*)\)\s+has (\d+\.\d %)(?: to (\d+\.\d %) over its layers| in every layer)",
+        attacked_network,
+        "network_analysis.csv zero_grad_share of the MLP's activation (models/mlp/n*/repeat0/metrics.json)",
+    ),
+    TextClaim(
+        "scaling",
+        r"training rows of\s+(.+?) the published training split",
+        grid_multiples,
+        "scaling.csv rows_factor",
+    ),
+    TextClaim(
+        "scaling",
+        r"(\d+) fits were\s+made \(([^)]*) of fitting\); (\d+) cells are reported as not\s+fitted, with the "
+        r"reason, (\d+) of them",
+        fit_counts,
+        "scaling.csv test_acc, fit_seconds, note, source",
+    ),
+    TextClaim(
+        "scaling",
+        r"(\d+) more rows are the study's own fits",
+        study_fits,
+        "scaling.csv rows of source study",
+        required=False,
+    ),
+    TextClaim(
+        "scaling",
+        r"\*\*(?P<key>[^*]+)\*\*: its cells at (\S+) the published rows",
+        study_multiple_by_model,
+        "scaling.csv rows_factor of the source = study rows",
+    ),
+    TextClaim(
+        "scaling",
+        r"At (\S+) the published rows, where each model stops",
+        reference_label,
+        "scaling.csv rows_factor of the source = study rows",
+    ),
+    TextClaim(
+        "tuning",
+        r"stopped\s+(\d+) of (\d+) trials early: the trials\s+ran (\d+) epochs in all, against at most (\d+) "
+        r"had[^%]*so pruning saved at most (\d+\.\d %) of the epochs",
+        pruning,
+        "tuning/*/n*/trials.csv state, epochs, max_epochs",
+    ),
+    TextClaim(
+        "tuning",
+        r"Tuned − paper: (-?\d\.\d{4})(?: ± (\d\.\d{4}))?(?:; the interval (lies above zero|lies below zero|"
+        r"contains zero))?",
+        tuned_minus_paper,
+        "metrics.csv test_acc, tuned − paper per repeat",
+        section=N_HEADING,
+    ),
+    TextClaim(
+        "tuning",
+        r"The best of the (\d+) trials \((\d+) completed, (\d+) pruned\) reached\s+a validation accuracy of "
+        r"(\d\.\d{4})(?: \(the paper's settings: (\d\.\d{4})\))?",
+        best_trials,
+        "trials.csv state, validation_acc, origin",
+        section=N_HEADING,
+    ),
+    TextClaim(
+        "tuning",
+        r"more than one point below the Bayes limit \((\d+\.\d) points\)",
+        points_below_bayes,
+        "truth.json bayes and the tuned model's metrics.csv test_acc",
+        required=False,
+        section=N_HEADING,
+    ),
+    TextClaim(
+        "tuning",
+        r"still improving when their epoch limit stopped them \(([^()]*)\)",
+        capped_trials,
+        "trials.csv epochs, max_epochs, validation_acc of the completed trials",
+        required=False,
+        section=N_HEADING,
+    ),
+    TextClaim(
+        "tuning",
+        r"majority-class rule on the same test rows \(([\d.]+(?: ± [\d.]+)?): the labels",
+        chance,
+        "the tuned model's metrics.csv majority_acc",
+        required=False,
+        section=N_HEADING,
+    ),
+    TextClaim(
+        "tuning",
+        r"(?:it|the tuned MLP) is (-?[\d.]+(?: ± [\d.]+)?) above it",
+        over_chance,
+        "the tuned model's metrics.csv test_acc − majority_acc",
+        required=False,
+        section=N_HEADING,
+    ),
+    TextClaim(
+        "tuning",
+        r"the best trial's validation accuracy, (\d\.\d{4}), is the best of (\d+) tries",
+        best_validation,
+        "trials.csv validation_acc",
+        required=False,
+        section=N_HEADING,
+    ),
     TextClaim("index", r"baseline never gets above (\d\.\d{4})", mock_max, "summary.csv test_acc_mean"),
     TextClaim(
         "index",
@@ -726,12 +1536,8 @@ TEXT: list[TextClaim] = [
 ALLOWED: list[str] = [
     r"noise crossing 0\.5",
     r"wrong side of 0\.5",
+    # Robustness: a value within ε of the bits' midpoint can be moved across it.
+    r"within ε of 0\.5",
+    # Scaling: the published training split, whose multiples the grid's rows are.
+    r"published training split \(0\.6 · 2000 · n\)",
 ]
-
-#: Pages whose numbers have no claims yet (listed in docs/testing.md as work left): the test
-#: skips them by name, so a page added to the site is checked from the start.
-NOT_YET_CLAIMED: dict[str, str] = {
-    "robustness": "attack tables (tests/test_page_numbers.py checks the worst-case cells)",
-    "scaling": "the scaling map's tables and sentences",
-    "tuning": "the search's tables and sentences",
-}

@@ -1,5 +1,7 @@
-"""Every bad-input branch of the readers and the configuration, reached: each raises DataError
-whose message starts with the file (or the configuration key) it is about.
+"""Every bad-input branch of the readers, the jobs, the models' fits and the configuration,
+reached: each raises DataError whose message starts with the file (or the configuration key,
+model or n) it is about. The MLP training's own guards raise ValueError, naming the setting or n
+first (GUARD_CASES).
 
 One case per branch. docs/testing.md lists the branches and how the list was checked with
 coverage (``raise DataError`` lines reached by this file).
@@ -16,13 +18,22 @@ import pandas as pd
 import pytest
 
 from kryptonite_n import carbon, paths, scaling, summary, tuning
+from kryptonite_n.attacks import AttackSettings, evaluate
+from kryptonite_n.boundary import map_decision_boundary
 from kryptonite_n.carbon import CarbonSettings, grid_intensity
 from kryptonite_n.config import prepare_config
-from kryptonite_n.data import read_dataset, read_labelled, read_truths
+from kryptonite_n.data import Split, read_dataset, read_labelled, read_truths
 from kryptonite_n.explore import read_informative
-from kryptonite_n.io import DataError
+from kryptonite_n.io import DataError, read_json
+from kryptonite_n.models import fso_logreg, parity_gf2, xor_oracle
+from kryptonite_n.models.mock_baseline import MockBaselinePredictor
+from kryptonite_n.models.spec import FitTask
 from kryptonite_n.models.xor_oracle import load_rule
+from kryptonite_n.monomial_basis import MAX_FACTOR_ENTRIES, MonomialBasis
 from kryptonite_n.monomials import check_monomials
+from kryptonite_n.nets import training
+from kryptonite_n.nets.inspection import analyse_networks
+from kryptonite_n.nets.perceptron import MLPPredictor
 from kryptonite_n.report import site, tables
 from kryptonite_n.report.figures import boundary_table, xor_slice
 from kryptonite_n.report.figures.models import draw_training
@@ -79,6 +90,90 @@ def nonfinite() -> np.ndarray:
     X = np.ones((20, 3), dtype=np.float32)
     X[4, 2] = np.nan
     return X
+
+
+def fit_task(
+    informative: list[int] | None = None,
+    train: int = 12,
+    validation: int = 4,
+    constant: int | None = None,
+    failure: str | None = None,
+    repeats: int = 1,
+) -> FitTask:
+    """One repeat of n = 3 on 20 rows: ``train`` training rows, then validation and test rows;
+    ``constant`` makes that feature constant, ``failure`` is the repeat's shape failure."""
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 3), dtype=np.float32)
+    if constant is not None:
+        X[:, constant] = 0.5
+    rows = np.arange(20)
+    split = Split(rows[:train], rows[train : train + validation], rows[train + validation :])
+    return FitTask(
+        n=3,
+        X=X,
+        y=rng.integers(0, 2, 20),
+        splits=[split],
+        repeats=list(range(repeats)),
+        settings={},
+        seed=0,
+        informative_by_repeat=[[0, 1] if informative is None else informative],
+        shape_failure_by_repeat=[failure],
+    )
+
+
+def opaque_attack() -> None:
+    """A predictor with neither a logit nor a threshold rule (the mock baseline) under a gradient attack."""
+    predictor = MockBaselinePredictor(np.eye(3, dtype=np.int64), np.ones(3), 0.0, C=1.0)
+    X = np.random.default_rng(0).random((4, 3), dtype=np.float32)
+    evaluate(predictor, X, np.zeros(4), [0, 1], AttackSettings(eps=(0.1,), methods=("fgsm",)), seed=0)
+
+
+def factor_limit() -> None:
+    """Monomials of n = 28 whose 14-bit left and right halves both take every value: a
+    2^14 x 2^14 factor matrix, above MAX_FACTOR_ENTRIES."""
+    codes = np.arange(1 << 14)
+    half = (codes[:, None] >> np.arange(14)) & 1
+    assert MAX_FACTOR_ENTRIES < 1 << 28
+    MonomialBasis(np.concatenate([half, half], axis=1).astype(bool))
+
+
+def wrong_activation(tmp: Path) -> None:
+    """A relu network given as the tanh one to the network analysis."""
+    files = dataset(tmp, truth=json.dumps({"n": 3, "informative": [0, 1]}))
+    network = MLPPredictor(np.ones((3, 2)), np.zeros(2), np.ones(2), 0.0, np.zeros(3), np.ones(3), "relu")
+    model = tmp / "relu" / "model.npz"
+    model.parent.mkdir(parents=True)
+    np.savez(model, **network.arrays())
+    analyse_networks(
+        3,
+        model="mlp",
+        model_files={"tanh": [str(model)]},
+        split_files=[str(save(tmp / "split.npy", np.repeat(np.int8([0, 1, 2]), [12, 4, 4])))],
+        data_files=files,
+        features_csv=tmp / "features.csv",
+        outputs={},
+        attack_settings={},
+        robustness={},
+        seed=0,
+        repeats=[0],
+    )
+
+
+def study_metrics_missing(tmp: Path) -> None:
+    """The study's cell of mlp at n = 9 with a metrics table of n = 12 only."""
+    table = save(tmp / "metrics.csv", metrics_columns + "\nmlp,12,0,0.9,0.9,0.9\n")
+    cells = {"mlp": {"9": {"rows_factor": 1.0, "test_rows": 10, "settings": {}}}}
+    scaling.study_rows_of({"study_cells": cells, "seed": 0}, [str(table)])
+
+
+def mixed_workers(tmp: Path) -> None:
+    """Two workers of one search whose records name different studies in the same journal."""
+    journal = str(tmp / "journal.log")
+    records = [
+        save(tmp / f"worker{i}.json", json.dumps({"study": f"study{i}", "journal": journal}))
+        for i in range(2)
+    ]
+    tuning.collect("mlp", 9, worker_records=records, settings={}, seed=0, outputs={})
 
 
 #: (case, the call that must fail, the file key (or text) its message starts with).
@@ -242,6 +337,19 @@ CASES: list[Case] = [
         lambda t: read_informative(save(t / "features.csv", "feature\n0\n")),
         lambda t: str(t / "features.csv"),
     ),
+    ("features missing", lambda t: read_informative(t / "features.csv"), lambda t: str(t / "features.csv")),
+    ("JSON missing", lambda t: read_json(t / "worker.json"), lambda t: str(t / "worker.json")),
+    (
+        "JSON malformed",
+        lambda t: read_json(save(t / "worker.json", "{study")),
+        lambda t: str(t / "worker.json"),
+    ),
+    (
+        "worker record missing",
+        lambda t: tuning.collect("mlp", 9, worker_records=[t / "worker0.json"], settings={}, seed=0,
+                                 outputs={}),
+        lambda t: str(t / "worker0.json"),
+    ),
     (
         "trials none complete",
         lambda t: tuning.read_best(save(t / "trials.csv", "trial,state,validation_acc\n0,PRUNED,0.5\n"), {}),
@@ -282,6 +390,29 @@ CASES: list[Case] = [
         lambda t: site.mkdocs_build(save(t / "mkdocs.yml", "site_name: [unclosed\n")),
         lambda t: "mkdocs build --strict failed for " + str(t / "mkdocs.yml"),
     ),
+    # kryptonite_n.boundary and kryptonite_n.nets.inspection: the jobs' own checks of their inputs
+    (
+        "boundary with one informative feature",
+        lambda t: map_decision_boundary(
+            3,
+            entries=[],
+            split_file=str(t / "split.npy"),
+            repeat=0,
+            data_files=dataset(t),
+            features_csv=save(t / "features.csv", "feature,informative\n0,True\n1,False\n2,False\n"),
+            outputs={},
+            grid=5,
+        ),
+        lambda t: str(t / "features.csv"),
+    ),
+    ("network of another activation", wrong_activation, lambda t: str(t / "relu" / "model.npz")),
+    # kryptonite_n.scaling and kryptonite_n.tuning: what the collecting jobs are handed
+    (
+        "study metrics missing a cell",
+        study_metrics_missing,
+        lambda t: f"the study's metrics of mlp at n = 9 are not among {[str(t / 'metrics.csv')]}",
+    ),
+    ("workers of different studies", mixed_workers, lambda t: "mlp n=9"),
 ]
 
 #: Branches about a setting or a model rather than a file: (case, call, what the message starts with).
@@ -339,6 +470,51 @@ KEY_CASES: list[tuple[str, Callable[[], object], str]] = [
         ),
         "no fitted model to choose hidden labels from for n = [9]",
     ),
+    # the models' fits, on a FitTask built directly: from the driver, a repeat with no informative
+    # feature always carries a shape failure and is marked not applicable instead
+    # (test_no_separation_is_not_applicable)
+    ("FSO no informative feature", lambda: fso_logreg.fit(fit_task([])), "n=3: no feature was inferred"),
+    (
+        "FSO constant feature",
+        lambda: fso_logreg.fit(fit_task(constant=1)),
+        "n=3: a selected feature is constant",
+    ),
+    ("XOR no informative feature", lambda: xor_oracle.fit(fit_task([])), "n=3: no feature was inferred"),
+    (
+        "GF(2) empty training split",
+        lambda: parity_gf2.fit(fit_task(train=0)),
+        "n=3 repeat 0: the training split",
+    ),
+    ("attack on an opaque model", opaque_attack, "MockBaselinePredictor: neither a logit"),
+    ("factor matrix limit", factor_limit, "polynomial LR: 16384 monomials of n=28"),
+]
+
+#: Guards of the MLP's training that raise ValueError (not DataError): the settings reach them only
+#: past the schema and tuning.check_settings, the splits only from the workflow's own jobs.
+GUARD_CASES: list[tuple[str, Callable[[], object], str]] = [
+    *[
+        (
+            f"MLP {key}",
+            lambda key=key, value=value: training.resolve_settings({key: value}),
+            f"MLP setting '{key}'=",
+        )
+        for key, value in [
+            ("activation", "swish"),
+            ("optimizer", "lbfgs"),
+            ("dropout", 1.0),
+            ("layers", 3),
+            ("hidden_units", 0),
+            ("lr", float("nan")),
+        ]
+    ],
+    ("MLP repeats and splits", lambda: training.fit(fit_task(repeats=2)), "n=3: 2 repeats but 1 splits"),
+    (
+        "MLP rows and splits",
+        lambda: training.fit(fit_task(), rows=[{}, {}]),
+        "n=3: 2 row settings for 1 splits",
+    ),
+    ("MLP row setting", lambda: training.fit(fit_task(), rows=[{"layers": 2}]), "MLP settings ['layers']"),
+    ("MLP no validation rows", lambda: training.fit(fit_task(validation=0)), "n=3: every repeat needs"),
 ]
 
 CONFIG_CASES = [
@@ -370,6 +546,23 @@ def test_bad_settings_name_their_key_first(make, about):
     with pytest.raises(DataError) as error:
         make()
     assert str(error.value).startswith(about), str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "about"), [(c[1], c[2]) for c in GUARD_CASES], ids=[c[0] for c in GUARD_CASES]
+)
+def test_training_guards_name_their_setting_first(make, about):
+    with pytest.raises(ValueError) as error:
+        make()
+    assert str(error.value).startswith(about), str(error.value)
+
+
+@pytest.mark.parametrize("model", [fso_logreg, xor_oracle], ids=["fso_logreg", "xor_oracle"])
+def test_no_separation_is_not_applicable(model):
+    """No informative feature raises only when the task gives no reason; with the shape failure
+    the driver always pairs it with (explore.separation), the model marks itself not applicable."""
+    (predictor,) = model.fit(fit_task([], failure="the noise shapes separate no family"))
+    assert predictor.details()["not_applicable"].startswith("the noise shapes separate no family")
 
 
 def test_nothing_is_written_for_bad_hidden_predictions(tmp_path):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from kryptonite_n import paths
 from kryptonite_n.config import prepare_config
-from kryptonite_n.plan import NETWORK_MODEL, StudyPlan, expand
+from kryptonite_n.plan import NETWORK_MODEL, StudyPlan, code_closure, expand, figure_code
 
 
 def test_expand_fills_every_combination_and_keeps_the_rest():
@@ -51,3 +55,27 @@ def test_disabled_stages_leave_nothing_to_read():
     assert plan.attacked == {} and plan.analysed == [] and plan.attack_targets() == []
     sources = plan.report_sources()
     assert sources["adversarial"] == [] and sources["network"] == [] and sources["boundary"] == []
+
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "kryptonite_n"
+
+
+def loaded_modules(module: str) -> set[str]:
+    """The project's module files that importing ``module`` in a fresh interpreter loads."""
+    script = (f"import sys, {module}\n"
+              "print('\\n'.join(m.__file__ for n, m in sys.modules.items()"
+              " if n.startswith('kryptonite_n') and getattr(m, '__file__', None)))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return {str(Path(line).resolve()) for line in result.stdout.split()}
+
+
+def test_a_report_jobs_code_input_holds_every_module_it_runs():
+    # The truth is the interpreter: every module that importing the page or figure code loads
+    # must be a code input, or editing it would leave a page the code no longer makes.
+    pages = {str(Path(f).resolve()) for f in code_closure(SOURCE, "kryptonite_n.report.pages")}
+    assert loaded_modules("kryptonite_n.report.pages") <= pages
+    assert str(SOURCE / "report" / "tuning_page.py") in pages
+    figures = {str(Path(f).resolve()) for f in figure_code(SOURCE)}
+    for module in ("scaling", "tuning", "models"):
+        assert loaded_modules(f"kryptonite_n.report.figures.{module}") <= figures, module
+    assert {str(SOURCE / "scaling.py"), str(SOURCE / "report" / "tuning_page.py")} <= figures

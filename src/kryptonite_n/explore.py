@@ -29,7 +29,7 @@ from scipy.stats import kurtosis
 
 from kryptonite_n.carbon import phase
 from kryptonite_n.data import IRRELEVANT_FAMILY, Dataset, load_dataset
-from kryptonite_n.io import DataError, write_csv
+from kryptonite_n.io import read_table, write_csv
 
 #: How ``feature_levels`` finds the threshold, in the words the tables and pages use.
 THRESHOLD_METHOD = "midpoint of the two levels of a two-means split of the feature's values"
@@ -153,10 +153,7 @@ def informative_features(table: pd.DataFrame) -> list[int]:
 
 def read_informative(features_csv: Path | str) -> list[int]:
     """The informative set a ``features.csv`` (this module's ``feature_table``) names."""
-    table = pd.read_csv(features_csv)
-    if not {"feature", "informative"} <= set(table.columns):
-        raise DataError(f"{features_csv}: needs columns 'feature' and 'informative'")
-    return informative_features(table)
+    return informative_features(read_table(features_csv, ["feature", "informative"]))
 
 
 def histogram_table(X: np.ndarray, families: list[str], bins: int = 60) -> pd.DataFrame:

@@ -62,7 +62,31 @@ def write_json(path: Path | str, data: Any) -> None:
 
 
 def read_json(path: Path | str) -> Any:
-    return json.loads(Path(path).read_text())
+    """Read one JSON file; raise DataError naming it if it is missing or not JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as error:
+        raise DataError(f"{path}: file not found") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{path}: not readable JSON ({error})") from error
+
+
+def read_table(path: Path | str, required: Sequence[str] = (), sep: str = ",") -> pd.DataFrame:
+    """Read one CSV (or TSV); raise DataError if it is missing, unreadable or lacks a column."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame(columns=list(required))
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a readable table ({error})") from error
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; "
+                        f"found {', '.join(map(str, frame.columns)) or 'none'}")
+    return frame
 
 
 def write_csv(path: Path | str, frame: pd.DataFrame) -> None:

@@ -7,6 +7,7 @@ parses the workflow again).
 
 from __future__ import annotations
 
+import ast
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -255,15 +256,40 @@ class StudyPlan:
 
 
 def module_file(source: Path, module: str) -> str:
-    """The file of a ``kryptonite_n`` module under the library folder ``source``."""
-    return str(source.joinpath(*module.split(".")[1:]).with_suffix(".py"))
+    """The file of a ``kryptonite_n`` module (or package) under the library folder ``source``."""
+    path = source.joinpath(*module.split(".")[1:])
+    return str(path / "__init__.py" if path.is_dir() else path.with_suffix(".py"))
+
+
+def code_closure(source: Path, *modules: str) -> list[str]:
+    """The files of ``modules`` and of every ``kryptonite_n`` module they import, directly or not
+    (in-function imports included), read from the source text rather than imported: a job whose
+    ``code`` input this is reruns when any code it runs is edited."""
+    seen: set[str] = set()
+    pending = list(modules)
+    while pending:
+        module = pending.pop()
+        file = Path(module_file(source, module))
+        if module in seen or not file.exists():
+            continue
+        seen.add(module)
+        if module == "kryptonite_n.models":
+            # The registry imports its models by name, which no import statement shows.
+            pending += [f"kryptonite_n.models.{name}" for name in MODELS]
+        for node in ast.walk(ast.parse(file.read_text(), str(file))):
+            if isinstance(node, ast.Import):
+                pending += [alias.name for alias in node.names if alias.name.startswith("kryptonite_n")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kryptonite_n"):
+                # ``from package import name``: name may be a submodule.
+                pending += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return sorted(module_file(source, module) for module in seen)
 
 
 def figure_code(source: Path) -> list[str]:
-    """The drawing code: editing any page's figures redraws (the catalogue says what exists)."""
-    report = source / "report"
-    return sorted(str(p) for p in (report / "figures").glob("*.py")) + [
-        str(report / name) for name in ("catalogue.py", "tables.py")]
+    """The drawing code: every figure module and what it imports (the catalogue says what exists)."""
+    figures = sorted(f"kryptonite_n.report.figures.{p.stem}"
+                     for p in (source / "report" / "figures").glob("*.py"))
+    return code_closure(source, "kryptonite_n.report.catalogue", *figures)
 
 
 def model_code(source: Path, model: str) -> list[str]:

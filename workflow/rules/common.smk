@@ -10,6 +10,7 @@ from kryptonite_n.models import spec
 from kryptonite_n.plan import (
     NETWORK_MODEL,
     StudyPlan,
+    code_closure,
     figure_code,
     model_code,
     module_file,
@@ -29,7 +30,6 @@ TUNING = config["tuning"]
 REPO = Path(workflow.basedir).parent
 SOURCE = REPO / "src" / "kryptonite_n"
 TEMPLATES = REPO / "docs" / "templates"
-REPORT_CODE = SOURCE / "report"
 STATIC = {
     "embed": REPO / "docs" / "static" / "javascripts" / "embed.js",
     "style": REPO / "docs" / "static" / "stylesheets" / "report.css",

@@ -62,11 +62,7 @@ rule render_pages:
         **PLAN.page_sources(),
         figures=PLAN.figure_files("js"),
         templates=sorted(str(path) for path in TEMPLATES.glob("*.j2")),
-        code=[
-            str(REPORT_CODE / "pages.py"),
-            str(REPORT_CODE / "tables.py"),
-            str(REPORT_CODE / "scaling_page.py"),
-        ],
+        code=code_closure(SOURCE, "kryptonite_n.report.pages"),
     output:
         **{page: paths.fill(paths.PAGE, page=page) for page in PAGES},
         config=paths.REPORT_CONFIG,
@@ -109,7 +105,7 @@ rule build_site:
         + [paths.RULEGRAPH],
         assets=list(paths.REPORT_ASSETS.values()),
         mkdocs=str(REPO / "mkdocs.yml"),
-        code=str(REPORT_CODE / "site.py"),
+        code=code_closure(SOURCE, "kryptonite_n.report.site"),
     output:
         site=directory(paths.SITE),
         config=paths.MKDOCS_CONFIG,

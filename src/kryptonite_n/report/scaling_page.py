@@ -47,6 +47,24 @@ def break_rows(breaks: pd.DataFrame, factor: float) -> list[dict]:
     return break_records(breaks[breaks["rows_factor"] == factor] if len(breaks) else breaks)
 
 
+#: A cell of the map: one model, n and rows multiple (one row per repeat in results/scaling.csv).
+CELL = ["model", "n", "rows_factor"]
+
+
+def cell_counts(rows: pd.DataFrame) -> dict[str, int]:
+    """Cells (not repeats) per model among ``rows`` of results/scaling.csv."""
+    return {str(m): int(k) for m, k in rows.drop_duplicates(CELL)["model"].value_counts().items()}
+
+
+def unfitted_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The cells none of whose repeats was fitted, each with whether its fit failed (a note
+    "fit failed ...") rather than lying beyond the model's limits."""
+    cells = table.assign(_fitted=table["test_acc"].notna(),
+                         _failed=table["note"].fillna("").astype(str).str.startswith("fit failed"))
+    cells = cells.groupby(CELL, sort=False).agg(fitted=("_fitted", "any"), failed=("_failed", "any"))
+    return cells[~cells["fitted"]].reset_index()
+
+
 def setting_differences(table: pd.DataFrame, config: Mapping[str, Any]) -> list[dict]:
     """Per model: which cells are the study's fits, and how the cells fitted here differ from
     the study's settings (and why, from ``scaling.models.<model>.reason``)."""
@@ -112,9 +130,11 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
     largest_basis = max((r for r in basis_rows if r["fitted"]), key=lambda r: r["n"], default=None)
     first_unfitted_basis = min((r for r in basis_rows if not r["fitted"]), key=lambda r: r["n"], default=None)
     models = list(dict.fromkeys(table["model"]))
-    per_model_cells = {m: int((own["model"] == m).sum()) for m in models}
-    per_model_study = {m: int(((fitted["model"] == m) & (fitted["source"] == STUDY_FIT)).sum())
-                       for m in models}
+    # The table counts cells, each of them once whatever its repeats; the prose counts fits.
+    own_cells = cell_counts(own)
+    study_cells = cell_counts(fitted[fitted["source"] == STUDY_FIT])
+    unfitted = unfitted_cells(table)
+    noted_cells = cell_counts(unfitted)
     scaled = table[table["source"] != STUDY_FIT]
     return {
         "produced": True,
@@ -122,15 +142,13 @@ def scaling_context(inputs: Mapping[str, Sequence[str]], config: Mapping[str, An
         "factors": [factor_label(f) for f in sorted({float(f) for f in table["rows_factor"]})],
         "repeats": int(scaled["repeat"].max()) + 1 if len(scaled) else 0,
         "test_rows": int(scaled["test_rows"].max()) if len(scaled) else 0,
-        "models": [{"model": m, "label": model_label(m), "fitted_cells": per_model_cells[m],
-                    "study_cells": per_model_study[m],
-                    "noted_cells": int(((table["model"] == m) & table["test_acc"].isna()).sum())}
+        "models": [{"model": m, "label": model_label(m), "fitted_cells": own_cells.get(m, 0),
+                    "study_cells": study_cells.get(m, 0), "noted_cells": noted_cells.get(m, 0)}
                    for m in models],
-        "fitted_cells": len(own),
-        "study_cells": len(fitted) - len(own),
-        "noted_cells": int(table["test_acc"].isna().sum()),
-        "failed_cells": int((table["test_acc"].isna()
-                             & table["note"].fillna("").str.startswith("fit failed")).sum()),
+        "fits": len(own),
+        "study_fits": len(fitted) - len(own),
+        "noted_cells": len(unfitted),
+        "failed_cells": int(unfitted["failed"].sum()) if len(unfitted) else 0,
         "factor": factor,
         "factor_label": factor_label(factor),
         "breaks": break_rows(breaks, factor),

@@ -15,7 +15,7 @@ import pandas as pd
 
 from kryptonite_n.bayes import bayes_limit
 from kryptonite_n.data import TARGETS, read_truths
-from kryptonite_n.io import DataError
+from kryptonite_n.io import read_table
 from kryptonite_n.models import model_rank, specs
 from kryptonite_n.paths import n_of, repeat_of
 from kryptonite_n.stats import interval_method, mean_interval, resampling_ratio
@@ -28,24 +28,6 @@ MODEL_DESCRIPTIONS = {spec.name: spec.description for spec in specs()}
 def model_label(model: str) -> str:
     """How the report names ``model`` (its own name when it has no label)."""
     return MODEL_LABELS.get(model, model)
-
-
-def read_table(path: Path | str, required: Sequence[str] = (), sep: str = ",") -> pd.DataFrame:
-    """Read one CSV (or TSV); raise DataError if it is missing, unreadable or lacks a column."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    try:
-        frame = pd.read_csv(path, sep=sep)
-    except pd.errors.EmptyDataError:
-        frame = pd.DataFrame(columns=list(required))
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: not a readable table ({error})") from error
-    missing = [column for column in required if column not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; "
-                        f"found {', '.join(map(str, frame.columns)) or 'none'}")
-    return frame
 
 
 def read_tables(paths: Iterable[Path | str], required: Sequence[str] = (), *, add_n: bool = False,
