@@ -19,6 +19,7 @@ number that comes from a result file.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -599,14 +600,14 @@ def benchmarks(run: Results) -> pd.DataFrame:
 
 def stage_time_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
     return {
-        (stage,): {"jobs": str(len(part)), "total wall-clock time": fmt.fmt_seconds(part["s"].sum())}
+        (stage,): {"jobs": str(len(part)), "total wall-clock time": fmt.fmt_seconds(math.fsum(part["s"]))}
         for stage, part in benchmarks(run).groupby("stage")
     }
 
 
 def job_seconds(run: Results) -> list[str]:
     table = benchmarks(run)
-    return [str(len(table)), fmt.fmt_seconds(table["s"].sum())]
+    return [str(len(table)), fmt.fmt_seconds(math.fsum(table["s"]))]
 
 
 # --------------------------------------------------------------------------- robustness

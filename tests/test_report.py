@@ -444,3 +444,16 @@ def test_the_quick_run_builds_the_site(quick_run):
     assert set(report_carbon["stage"]) == {"report"}
     carbon = pd.read_csv(quick_run.directory / "results" / "carbon.csv")
     assert "report" not in set(carbon["stage"])
+
+
+def test_stage_times_are_exact_sums_whatever_the_order(tmp_path):
+    # Seen in a quick run: these benchmark seconds sum to 6.95 exactly, and a float sum in one
+    # order gave 6.949999… ("6.9 s") while another gave "7.0 s"; the page must not depend on it.
+    seconds = [2.13, 0.74, 0.74, 1.95, 0.71, 0.68]
+    for order in (seconds, seconds[::-1], sorted(seconds)):
+        runtimes = tmp_path / "runtimes.csv"
+        pd.DataFrame({"job": [f"data/job{i}" for i in range(len(order))], "stage": "data",
+                      "s": order}).to_csv(runtimes, index=False)
+        context = pages.reproducibility_context({"runtimes": [str(runtimes)]}, tmp_path)
+        assert [pages.fmt_seconds(row["s"]) for row in context["by_stage"]] == ["7.0 s"]
+        assert pages.fmt_seconds(context["job_seconds"]) == "7.0 s"

@@ -579,7 +579,9 @@ def reproducibility_context(inputs: Mapping[str, list[str]], logs_dir: Path | st
     config_text = Path(inputs["config"][0]).read_text() if inputs.get("config") else ""
     runtimes = (tables.read_table(inputs["runtimes"][0], ["job", "stage", "s"]) if inputs.get("runtimes")
                 else tables.benchmark_table(logs_dir))
-    by_stage = runtimes.groupby("stage").agg(jobs=("job", "size"), s=("s", "sum")).reset_index() \
+    # Exact sums (fsum): the benchmarks' seconds have 4 decimals, so a sum can fall on a rounding
+    # tie that the order of a float sum would decide either way.
+    by_stage = runtimes.groupby("stage").agg(jobs=("job", "size"), s=("s", math.fsum)).reset_index() \
         .sort_values("s", ascending=False)
     return {
         "config_text": config_text.rstrip(),
@@ -587,7 +589,7 @@ def reproducibility_context(inputs: Mapping[str, list[str]], logs_dir: Path | st
         "platform": f"{platform.system()} {platform.machine()}, Python {sys.version.split()[0]}",
         "rulegraph": bool(inputs.get("rulegraph")),
         "jobs": len(runtimes),
-        "job_seconds": float(runtimes["s"].sum()) if len(runtimes) else 0.0,
+        "job_seconds": math.fsum(runtimes["s"]),
         "slowest": _records(runtimes.sort_values("s", ascending=False).head(10)),
         "by_stage": _records(by_stage),
     }
