@@ -22,7 +22,7 @@ from kryptonite_n.attacks import AttackSettings, evaluate
 from kryptonite_n.boundary import map_decision_boundary
 from kryptonite_n.carbon import CarbonSettings, grid_intensity
 from kryptonite_n.config import prepare_config
-from kryptonite_n.data import Split, read_dataset, read_labelled, read_truths
+from kryptonite_n.data import Split, check_published_folder, read_dataset, read_labelled, read_truths
 from kryptonite_n.explore import read_informative
 from kryptonite_n.io import DataError, read_json
 from kryptonite_n.models import fso_logreg, parity_gf2, xor_oracle
@@ -539,6 +539,22 @@ def test_bad_config_names_its_key_first(config, key):
     with pytest.raises(DataError) as error:
         prepare_config(config)
     assert str(error.value).startswith(f"{key}:") or str(error.value).startswith(f"{key} "), str(error.value)
+
+
+def test_a_data_dir_of_other_n_names_the_n_it_holds(tmp_path):
+    # Files of the later edition (n = 10) under a configuration of the first edition's n.
+    for name in ("kryptonite-10-X.npy", "kryptonite-10-y.npy", "hidden-kryptonite-10-X.npy",
+                 "kryptonite-9-X.npy"):
+        save(tmp_path / name, np.zeros(2))
+    with pytest.raises(DataError) as error:
+        check_published_folder(tmp_path, [9, 10, 12])
+    message = str(error.value)
+    assert message.startswith("invalid config at 'dimensions'"), message
+    assert "n = 9 (kryptonite-9-y.npy, hidden-kryptonite-9-X.npy), n = 12;" in message
+    assert "it holds n = 9, 10" in message
+    check_published_folder(tmp_path, [10])  # n it holds in full: no error
+    with pytest.raises(DataError, match=r"^invalid config at 'data_dir': .*missing is not a folder"):
+        check_published_folder(tmp_path / "missing", [10])
 
 
 @pytest.mark.parametrize(("make", "about"), [(c[1], c[2]) for c in KEY_CASES], ids=[c[0] for c in KEY_CASES])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -279,6 +280,26 @@ def read_dataset(files: Mapping[str, Path | str], n: int) -> Dataset:
 def read_published(folder: Path | str, n: int) -> Dataset:
     """Read and validate the published files of one n in ``folder``."""
     return read_dataset(paths.dataset_files(folder, n), n)
+
+
+def check_published_folder(folder: Path | str, dimensions: Iterable[int]) -> None:
+    """Raise DataError naming ``data_dir`` when it lacks a published file of some configured n,
+    saying which n it holds: files of another edition come with other n than the study's."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"invalid config at 'data_dir': {folder} is not a folder")
+    held = sorted(int(match.group(1)) for path in folder.iterdir()
+                  if (match := re.fullmatch(r"kryptonite-(\d+)-X\.npy", path.name)))
+    lacking = []
+    for n in dimensions:
+        files = paths.dataset_files(folder, n).values()
+        absent = [file.name for file in files if not file.exists()]
+        if absent:
+            lacking.append(f"n = {n}" if len(absent) == len(files) else f"n = {n} ({', '.join(absent)})")
+    if lacking:
+        raise DataError(f"invalid config at 'dimensions': data_dir {folder} has no published files for "
+                        f"{', '.join(lacking)}; it holds n = {', '.join(map(str, held)) or 'none'}: set "
+                        "dimensions to those (e.g. --config 'dimensions=[...]')")
 
 
 def _read_truth(path: Path | str) -> dict:

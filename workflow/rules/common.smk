@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kryptonite_n import paths, scaling, tuning
 from kryptonite_n.config import model_settings, prepare_config
+from kryptonite_n.data import check_published_folder
 from kryptonite_n.models import spec
 from kryptonite_n.plan import (
     NETWORK_MODEL,
@@ -21,6 +22,8 @@ config.update(
     prepare_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 )
 
+if config["data_dir"] is not None:
+    check_published_folder(config["data_dir"], config["dimensions"])
 PLAN = StudyPlan(config)
 REPEATS = PLAN.repeats
 DATASET = PLAN.dataset
