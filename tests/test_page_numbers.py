@@ -161,6 +161,13 @@ def test_sentences_change_with_the_numbers(tmp_path):
     assert "1 of the 1 fitted (model, n) pairs that learn from the labels pass" in good["index"]
     assert "**The claim does not hold.**" not in bad["index"]
     assert "No model that learns from the labels met a target" in bad["index"]
+    # An n the challenge published no target for bears on the claim neither way.
+    no_target = summary_frame().assign(n=10, target=float("nan"), meets_target="")
+    untargeted = render_all(tmp_path / "untargeted", {
+        "summary": [write(tmp_path / "n10.csv", no_target)], "truth": [truth], "carbon": [carbon]},
+        prepare_config({"dimensions": [10], "attacks": OFF}))
+    assert "**The challenge published no target for any n of this run** (n = 10)" in untargeted["index"]
+    assert "met a target" not in untargeted["index"] and "claim does not hold" not in untargeted["index"]
     assert "LR with FSO is\n*oracle-assisted*" in good["index"]
     # The Bayes limit: reached by the best model's interval, or not.
     assert "At n = 9 the 95 % interval of the best model's mean test accuracy reaches the Bayes limit" \

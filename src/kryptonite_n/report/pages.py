@@ -243,7 +243,9 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         "models": models,
         "studied_n": [int(n) for n in studied],
         "beaten_n": beaten,
-        "not_beaten_n": [int(n) for n in studied if n not in beaten],
+        # The claim is about the challenge's targets: only an n that has one can bear on it.
+        "targeted_n": [int(n) for n in studied if int(n) in TARGETS],
+        "not_beaten_n": [int(n) for n in studied if int(n) in TARGETS and n not in beaten],
         "passing_pairs": int(fitted["passes"].fillna(False).astype(bool).sum()),
         "learned_pairs": int((~fitted["model"].isin(ORACLE_ASSISTED)).sum()),
         "learned_passing_pairs": len(learned_passing),
