@@ -8,6 +8,7 @@ parses the workflow again).
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -261,6 +262,20 @@ def module_file(source: Path, module: str) -> str:
     return str(path / "__init__.py" if path.is_dir() else path.with_suffix(".py"))
 
 
+@functools.cache
+def _imported_modules(file: Path) -> tuple[str, ...]:
+    """The ``kryptonite_n`` modules one source file imports (``from package import name``
+    counted as both, since name may be a submodule). Cached: every report rule's ``code``
+    input is computed at each parse of the workflow, and they share most of their files."""
+    imported: list[str] = []
+    for node in ast.walk(ast.parse(file.read_text(), str(file))):
+        if isinstance(node, ast.Import):
+            imported += [alias.name for alias in node.names if alias.name.startswith("kryptonite_n")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kryptonite_n"):
+            imported += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return tuple(imported)
+
+
 def code_closure(source: Path, *modules: str) -> list[str]:
     """The files of ``modules`` and of every ``kryptonite_n`` module they import, directly or not
     (in-function imports included), read from the source text rather than imported: a job whose
@@ -276,12 +291,7 @@ def code_closure(source: Path, *modules: str) -> list[str]:
         if module == "kryptonite_n.models":
             # The registry imports its models by name, which no import statement shows.
             pending += [f"kryptonite_n.models.{name}" for name in MODELS]
-        for node in ast.walk(ast.parse(file.read_text(), str(file))):
-            if isinstance(node, ast.Import):
-                pending += [alias.name for alias in node.names if alias.name.startswith("kryptonite_n")]
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kryptonite_n"):
-                # ``from package import name``: name may be a submodule.
-                pending += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        pending += _imported_modules(file)
     return sorted(module_file(source, module) for module in seen)
 
 
