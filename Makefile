@@ -63,8 +63,8 @@ mutants: install
 	{100 * dead / (s['total'] - s['skipped']):.1f} % ({s})\")"
 
 # config/README.md lists every configuration key; it is made from the schema (a test checks it).
-config-docs: install
-	$(BIN)/python -m kryptonite_n.config > config/README.md
+config-docs: | $(INSTALLED)
+	$(BIN)/python -m kryptonite_n.plan.config > config/README.md
 
 clean:
 	rm -rf results logs site .snakemake docs/generated mutants

@@ -27,14 +27,14 @@ import numpy as np
 import torch
 import yaml
 
-from kryptonite_n.attacks import AttackSettings, attack_points, evaluate
-from kryptonite_n.config import model_settings, prepare_config
-from kryptonite_n.data import generate, make_split
-from kryptonite_n.models.fso_logreg import FsoLogReg
-from kryptonite_n.models.mlp import MLPPredictor
-from kryptonite_n.models.poly_logreg import PolyLogregPredictor
-from kryptonite_n.models.xor_oracle import ParityRule
-from kryptonite_n.monomials import enumerate_monomials
+from kryptonite_n.compute.attacks import AttackSettings, attack_points, evaluate
+from kryptonite_n.compute.data import generate, make_split
+from kryptonite_n.compute.models.fso_logreg import FsoLogReg
+from kryptonite_n.compute.models.mlp import MLPPredictor
+from kryptonite_n.compute.models.poly_logreg import PolyLogregPredictor
+from kryptonite_n.compute.models.xor_oracle import ParityRule
+from kryptonite_n.compute.monomials import enumerate_monomials
+from kryptonite_n.plan.config import model_settings, prepare_config
 
 REPO = Path(__file__).resolve().parents[1]
 SPARSE_MONOMIALS = 50
@@ -69,9 +69,9 @@ def startup_cpu_seconds() -> float:
 
     CPU time (user + system of the child) rather than wall time, which a busy machine inflates.
     """
-    code = ("import snakemake.script, kryptonite_n.attacks, kryptonite_n.carbon, codecarbon, "
-            "art.attacks.evasion, art.estimators.classification, kryptonite_n.models.mlp, "
-            "kryptonite_n.models.poly_logreg, kryptonite_n.models.fso_logreg")
+    code = ("import snakemake.script, kryptonite_n.compute.attacks, kryptonite_n.compute.carbon, codecarbon, "
+            "art.attacks.evasion, art.estimators.classification, kryptonite_n.compute.models.mlp, "
+            "kryptonite_n.compute.models.poly_logreg, kryptonite_n.compute.models.fso_logreg")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-c", code], check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -33,8 +33,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split
-from kryptonite_n.models import FitTask, mlp
+from kryptonite_n.compute.data import SPLIT_CODES, GeneratorSettings, generate, make_split
+from kryptonite_n.compute.models import mlp
+from kryptonite_n.contract import FitTask, Split
 
 SEED = 2024
 MODES = {

@@ -51,9 +51,9 @@ MODES = {
 def _task(n: int, threads: int):
     import yaml
 
-    from kryptonite_n.config import model_settings, prepare_config
-    from kryptonite_n.data import SPLIT_CODES, Split, generate, make_split
-    from kryptonite_n.models import FitTask
+    from kryptonite_n.compute.data import SPLIT_CODES, generate, make_split
+    from kryptonite_n.contract import FitTask, Split
+    from kryptonite_n.plan.config import model_settings, prepare_config
 
     config = prepare_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     dataset = generate(n, SEED)
@@ -107,8 +107,8 @@ def _same_order(task) -> np.random.Generator:
 def run_stream(n: int, threads: int) -> dict:
     import torch
 
-    import kryptonite_n.polynomial  # noqa: F401  (imported untimed, as the naive variant's modules are)
-    from kryptonite_n.models import poly_logreg
+    import kryptonite_n.compute.polynomial  # noqa: F401  (imported untimed, as the naive variant's modules are)
+    from kryptonite_n.compute.models import poly_logreg
 
     torch.set_num_threads(threads)
     task = _task(n, threads)
@@ -125,7 +125,7 @@ def run_stream(n: int, threads: int) -> dict:
 def run_naive(n: int, threads: int) -> dict:
     import torch
 
-    from kryptonite_n.polynomial import standardise, train_sgd
+    from kryptonite_n.compute.polynomial import standardise, train_sgd
 
     torch.set_num_threads(threads)
     task = _task(n, threads)

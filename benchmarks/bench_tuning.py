@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from kryptonite_n import tuning
-from kryptonite_n.config import model_settings, prepare_config
-from kryptonite_n.data import GeneratorSettings, generate, write_dataset, write_splits
-from kryptonite_n.paths import dataset_files
+from kryptonite_n.compute import tuning
+from kryptonite_n.compute.data import GeneratorSettings, generate, write_dataset, write_splits
+from kryptonite_n.plan.config import model_settings, prepare_config
+from kryptonite_n.plan.paths import dataset_files
+from kryptonite_n.plan.tuning import split_repeats
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 2024
@@ -58,7 +59,7 @@ def make_data(folder: Path, n: int, rows_per_feature: int, repeats: list[int]) -
 
 def old_trainer(revision: str, folder: Path):
     """The autograd trainer of ``revision`` (removed since), imported from git's copy."""
-    source = subprocess.run(["git", "show", f"{revision}:src/kryptonite_n/nets/tuned.py"], cwd=REPO,
+    source = subprocess.run(["git", "show", f"{revision}:src/kryptonite_n/compute/nets/tuned.py"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout
     path = folder / "old_tuned.py"
     path.write_text(source)
@@ -83,11 +84,11 @@ def asked_trials(settings: dict, n: int, paper: dict, count: int) -> list[dict]:
 def compare(args: argparse.Namespace, settings: dict, paper: dict) -> dict:
     import torch
 
-    from kryptonite_n.models.spec import FitTask
-    from kryptonite_n.nets.training import PER_ROW, fit
+    from kryptonite_n.compute.nets.training import PER_ROW, fit
+    from kryptonite_n.contract import FitTask
 
     torch.set_num_threads(1)
-    repeats = tuning.split_repeats(settings)
+    repeats = split_repeats(settings)
     fixed = {"max_epochs": args.epochs, "patience": args.epochs}
     trials = [s | fixed for s in asked_trials(settings, args.n, paper, args.trials)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,7 +151,7 @@ def search(args: argparse.Namespace, settings: dict, paper: dict) -> dict:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        split_files = make_data(folder, args.n, args.rows_per_feature, tuning.split_repeats(settings))
+        split_files = make_data(folder, args.n, args.rows_per_feature, split_repeats(settings))
         pruned = run_search(settings, args.n, paper, folder, split_files)
         unpruned = (run_search(settings | {"pruner": {**settings["pruner"], "kind": "none"}}, args.n, paper,
                                folder, split_files) if not args.no_unpruned else None)

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 from scipy.stats import ks_2samp
 
-from kryptonite_n.data import generate, read_published
-from kryptonite_n.explore import feature_table, informative_features, residuals
+from kryptonite_n.compute.data import generate, read_published
+from kryptonite_n.compute.explore import feature_table, informative_features, residuals
 
 
 def flip_rate(X: np.ndarray, y: np.ndarray, informative: list[int]) -> float:

@@ -1,11 +1,11 @@
 """Gather jobs' carbon CSVs into one table, each watt charged once, for the configured grid and TDP."""
 
-from kryptonite_n.carbon import aggregate
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.carbon import aggregate
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(snakemake.log[0], snakemake.threads):
     aggregate(
-        list(snakemake.input),
+        list(snakemake.input.parts),
         snakemake.output[0],
         country=snakemake.params.country,
         tdp_w=snakemake.params.tdp_w,

@@ -1,8 +1,8 @@
 """Gather the per-n network analysis tables."""
 
+from kryptonite_n.compute.jobs import job_log
+from kryptonite_n.compute.nets.inspection import LAYER_COLUMNS, ROBUSTNESS_COLUMNS
 from kryptonite_n.io import concat_csv
-from kryptonite_n.jobs import job_log
-from kryptonite_n.nets.inspection import LAYER_COLUMNS, ROBUSTNESS_COLUMNS
 
 with job_log(snakemake.log[0], snakemake.threads):
     concat_csv(list(snakemake.input.layers), snakemake.output.layers, LAYER_COLUMNS)

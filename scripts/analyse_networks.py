@@ -1,6 +1,6 @@
 """Layer statistics and activation comparison of the n's MLP, every repeat."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],
@@ -11,7 +11,7 @@ with job_log(
     n=int(snakemake.wildcards.n),
 ):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
-    from kryptonite_n.nets.inspection import analyse_networks
+    from kryptonite_n.compute.robustness import analyse_networks
 
     analyse_networks(
         int(snakemake.wildcards.n),

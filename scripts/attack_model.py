@@ -1,6 +1,6 @@
 """Attack every repeat of one fitted (model, n): FGSM, BIM, PGD or the exact worst case, and noise."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],
@@ -11,7 +11,7 @@ with job_log(
     n=int(snakemake.wildcards.n),
 ):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
-    from kryptonite_n.attacks import attack_model
+    from kryptonite_n.compute.robustness import attack_model
 
     attack_model(
         snakemake.wildcards.model,

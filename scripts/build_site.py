@@ -1,6 +1,6 @@
 """Build the site with mkdocs from this run's pages, figures and assets."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],

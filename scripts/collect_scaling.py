@@ -1,8 +1,8 @@
 """Gather the scaling jobs' rows, the study's fits that are cells, and the noted rows of cells
 beyond a model's limits; write where each model breaks."""
 
-from kryptonite_n.jobs import job_log
-from kryptonite_n.scaling import collect_scaling
+from kryptonite_n.compute.jobs import job_log
+from kryptonite_n.tables.scaling import collect_scaling
 
 with job_log(snakemake.log[0], snakemake.threads):
     collect_scaling(

@@ -1,9 +1,9 @@
 """One (model, n) study's trials.csv and parameter importances, from its journal."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(snakemake.log[0], snakemake.threads):
-    from kryptonite_n.tuning import collect
+    from kryptonite_n.compute.tuning import collect
 
     collect(
         snakemake.wildcards.model,

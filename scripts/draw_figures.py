@@ -1,6 +1,6 @@
 """Draw one family of report figures: per figure its Vega spec (a script), a static SVG and its CSV."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],

@@ -1,7 +1,7 @@
 """Per-feature statistics, inferred noise families, histograms, correlations and PCA of one n."""
 
-from kryptonite_n.explore import explore_dataset
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.explore import explore_dataset
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],

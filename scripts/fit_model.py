@@ -1,6 +1,6 @@
 """Fit one model on every repeat of one n; write metrics, predictions and the fitted model."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 # An activation variant of a network is measured apart from the network's own fit.
 variant = snakemake.wildcards.get("activation")
@@ -14,7 +14,7 @@ with job_log(
     n=int(snakemake.wildcards.n),
 ):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
-    from kryptonite_n.models.driver import fit_model
+    from kryptonite_n.compute.models.driver import fit_model
 
     fit_model(
         snakemake.params.model,

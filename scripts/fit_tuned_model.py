@@ -1,7 +1,7 @@
 """Refit a search's best settings on every repeat of one n, as the model <model>_tuned (or take
 over the searched model's own fit when its settings won)."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],
@@ -12,7 +12,7 @@ with job_log(
     n=int(snakemake.wildcards.n),
 ):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
-    from kryptonite_n.tuning import fit_tuned
+    from kryptonite_n.compute.tuning import fit_tuned
 
     fit_tuned(
         snakemake.params.model,

@@ -1,6 +1,6 @@
 """Every model's P(y = 1) on a 2-D slice through two informative features of one n."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],
@@ -10,7 +10,7 @@ with job_log(
     n=int(snakemake.wildcards.n),
 ):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
-    from kryptonite_n.boundary import map_decision_boundary
+    from kryptonite_n.compute.robustness import map_decision_boundary
 
     map_decision_boundary(
         int(snakemake.wildcards.n),

@@ -1,6 +1,6 @@
 """Vendor the Vega scripts and copy the site's static files into the report's docs."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],
@@ -10,4 +10,5 @@ with job_log(
 ):
     from kryptonite_n.report.site import prepare_assets
 
-    prepare_assets(dict(snakemake.input.items()), dict(snakemake.output.items()))
+    static = {name: path for name, path in snakemake.input.items() if name != "code"}
+    prepare_assets(static, dict(snakemake.output.items()))

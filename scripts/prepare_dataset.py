@@ -1,6 +1,6 @@
 """Generate one n's dataset, or read and validate the published files."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],
@@ -9,7 +9,7 @@ with job_log(
     carbon_csv=snakemake.output.carbon,
     n=int(snakemake.wildcards.n),
 ):
-    from kryptonite_n.data import prepare_dataset
+    from kryptonite_n.compute.prepare import prepare_dataset
 
     prepare_dataset(
         int(snakemake.wildcards.n),

@@ -1,6 +1,6 @@
 """Render the report's Markdown pages from the results; record the config and the rule graph."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],

@@ -1,6 +1,6 @@
 """Fit one model on every cell of one n of the scaling grid; write its rows of the map."""
 
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],
@@ -11,7 +11,7 @@ with job_log(
     n=int(snakemake.wildcards.n),
 ):
     # Imported once the carbon tracker started, so that its start-up overlaps the import.
-    from kryptonite_n.scaling import run_scaling_job
+    from kryptonite_n.compute.scaling import run_scaling_job
 
     run_scaling_job(
         snakemake.params.model,

@@ -1,7 +1,7 @@
 """Write the seeded train/validation/test split of every repeat of one n."""
 
-from kryptonite_n.data import write_splits
-from kryptonite_n.jobs import job_log
+from kryptonite_n.compute.data import write_splits
+from kryptonite_n.compute.jobs import job_log
 
 with job_log(
     snakemake.log[0],

@@ -1,8 +1,8 @@
 """Run trials of one (model, n) Optuna study, warm-started with the paper's settings, until it
 has tuning.trials finished ones."""
 
-from kryptonite_n.jobs import job_log
-from kryptonite_n.tuning import tuned_name
+from kryptonite_n.compute.jobs import job_log
+from kryptonite_n.plan.tuning import tuned_name
 
 with job_log(
     snakemake.log[0],
@@ -12,7 +12,7 @@ with job_log(
     model=tuned_name(snakemake.wildcards.model),
     n=int(snakemake.wildcards.n),
 ):
-    from kryptonite_n.tuning import search
+    from kryptonite_n.compute.tuning import search
 
     search(
         snakemake.wildcards.model,

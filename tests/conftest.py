@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import pytest
 
-from kryptonite_n.data import GeneratorSettings, generate
+from kryptonite_n.compute.data import GeneratorSettings, generate
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")

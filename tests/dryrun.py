@@ -18,7 +18,7 @@ from pathlib import Path
 
 from conftest import WorkflowRun
 
-from kryptonite_n.models import MODELS
+from kryptonite_n.plan.models import MODELS
 
 JOB_START = re.compile(r"^(?:local)?rule (\S+):$")
 #: The last line of Snakemake's "Job stats" table: ``total   N``.
@@ -32,6 +32,7 @@ class Job:
     log: str
     outputs: frozenset[str]
     reason: str = field(default="", compare=False)
+    inputs: frozenset[str] = field(default=frozenset(), compare=False)
 
     def paths(self) -> list[Path]:
         return [Path(p) for p in (*self.outputs, *filter(None, self.log.split(", ")))]
@@ -58,7 +59,8 @@ def parse_jobs(listing: str) -> dict[tuple[str, str], Job]:
         if rule is not None:
             outputs = frozenset(filter(None, fields.get("output", "").split(", ")))
             log = fields.get("log", "")
-            job = Job(rule, log, outputs, fields.get("reason", ""))
+            inputs = frozenset(filter(None, fields.get("input", "").split(", ")))
+            job = Job(rule, log, outputs, fields.get("reason", ""), inputs)
             jobs[(rule, log or ", ".join(sorted(outputs)))] = job
 
     for line in listing.splitlines():

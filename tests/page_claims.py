@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from kryptonite_n.report import pages as fmt
-from kryptonite_n.report.tables import MODEL_LABELS
+from kryptonite_n.tables.results import MODEL_LABELS
 
 NUMBER = re.compile(r"(?<![\w.])[-+−]?\d[\d,]*\.\d+(?:\.\d+)*")
 FENCE = re.compile(r"^```.*?^```", flags=re.MULTILINE | re.DOTALL)

@@ -46,7 +46,8 @@ def copy(tmp_path_factory) -> Path:
                                     "*.egg-info")
     shutil.copytree(REPO, root, ignore=ignore)
     touched = follow_the_recipe(root)
-    assert touched == ["src/kryptonite_n/models/linear_logreg.py", "src/kryptonite_n/models/__init__.py",
+    assert touched == ["src/kryptonite_n/plan/models.py", "src/kryptonite_n/plan/models.py",
+                       "src/kryptonite_n/compute/models/linear_logreg.py",
                        "workflow/schemas/config.schema.yaml"]
     return root
 
@@ -65,7 +66,8 @@ def snakemake(copy: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def test_the_new_model_is_registered_with_its_schema_block(copy):
-    code = ("from kryptonite_n.models import MODELS, spec; from kryptonite_n.config import prepare_config;"
+    code = ("from kryptonite_n.plan.models import MODELS, spec;"
+            " from kryptonite_n.plan.config import prepare_config;"
             "c = prepare_config({'dimensions': [9]}); print(MODELS[0], spec('linear_logreg').label,"
             " 'linear_logreg' in c['attacks']['models'], c['models']['linear_logreg']['C'])")
     assert run(copy, sys.executable, "-c", code).stdout.split() == ["linear_logreg", "Linear", "LR", "True",
@@ -76,6 +78,14 @@ def test_the_plan_fits_and_attacks_the_new_model(copy):
     jobs = parse_jobs(snakemake(copy, "--dry-run").stdout)
     rules = [job.rule for job in jobs.values()]
     assert "fit_linear_logreg" in rules
+    # It joins the scaling stage, within the limits its spec gives.
+    assert "scale_linear_logreg" in rules
+    code = ("from kryptonite_n.plan.config import prepare_config;"
+            " from kryptonite_n.plan.scaling import model_limits;"
+            "limits = model_limits(prepare_config({'dimensions': [9]}), 'linear_logreg');"
+            "print(limits.max_n, limits.max_rows_factor, limits.note('linear_logreg', 30, 1))")
+    assert run(copy, sys.executable, "-c", code).stdout.strip() == (
+        "24 1 not fitted: n = 30 is beyond linear_logreg's spec's max_n = 24")
     attacks = [job for job in jobs.values() if job.rule == "attack_model"]
     assert any("linear_logreg" in output for job in attacks for output in job.outputs)
 
@@ -88,6 +98,6 @@ def test_the_summary_and_the_report_list_the_new_model(copy):
     assert row["n"] == 9 and row["repeats"] == 2
     assert 0.3 < row["test_acc_mean"] < 0.7  # a linear rule cannot express the parity
     assert summary["model"].iloc[0] == "linear_logreg"  # first in MODELS, first in the table
-    code = ("from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, MODEL_LABELS;"
+    code = ("from kryptonite_n.tables.results import MODEL_DESCRIPTIONS, MODEL_LABELS;"
             "print(MODEL_LABELS['linear_logreg'], '|', MODEL_DESCRIPTIONS['linear_logreg'])")
     assert run(copy, sys.executable, "-c", code).stdout.startswith("Linear LR | logistic regression")

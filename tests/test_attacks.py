@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from kryptonite_n import attacks
-from kryptonite_n.data import GeneratorSettings, generate
+from kryptonite_n.compute import attacks
+from kryptonite_n.compute.data import GeneratorSettings, generate
 
 # ---------------------------------------------------------------------------- tiny predictors
 

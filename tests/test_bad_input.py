@@ -17,26 +17,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kryptonite_n import carbon, paths, scaling, summary, tuning
-from kryptonite_n.attacks import AttackSettings, evaluate
-from kryptonite_n.boundary import map_decision_boundary
-from kryptonite_n.carbon import CarbonSettings, grid_intensity
-from kryptonite_n.config import prepare_config
-from kryptonite_n.data import Split, check_published_folder, read_dataset, read_labelled, read_truths
-from kryptonite_n.explore import read_informative
+from kryptonite_n.compute import carbon
+from kryptonite_n.compute.attacks import AttackSettings, evaluate
+from kryptonite_n.compute.carbon import CarbonSettings, grid_intensity
+from kryptonite_n.compute.data import read_dataset, read_labelled, read_truths
+from kryptonite_n.compute.explore import read_informative
+from kryptonite_n.compute.models import fso_logreg, parity_gf2, xor_oracle
+from kryptonite_n.compute.models.mock_baseline import MockBaselinePredictor
+from kryptonite_n.compute.models.xor_oracle import load_rule
+from kryptonite_n.compute.monomial_basis import MAX_FACTOR_ENTRIES, MonomialBasis
+from kryptonite_n.compute.monomials import check_monomials
+from kryptonite_n.compute.nets import training
+from kryptonite_n.compute.nets.perceptron import MLPPredictor
+from kryptonite_n.compute.robustness import analyse_networks, map_decision_boundary
+from kryptonite_n.compute.trials import read_best
+from kryptonite_n.compute.tuning import collect, labelled_rows
+from kryptonite_n.contract import FitTask, Split
 from kryptonite_n.io import DataError, read_json
-from kryptonite_n.models import fso_logreg, parity_gf2, xor_oracle
-from kryptonite_n.models.mock_baseline import MockBaselinePredictor
-from kryptonite_n.models.spec import FitTask
-from kryptonite_n.models.xor_oracle import load_rule
-from kryptonite_n.monomial_basis import MAX_FACTOR_ENTRIES, MonomialBasis
-from kryptonite_n.monomials import check_monomials
-from kryptonite_n.nets import training
-from kryptonite_n.nets.inspection import analyse_networks
-from kryptonite_n.nets.perceptron import MLPPredictor
-from kryptonite_n.report import site, tables
+from kryptonite_n.plan import paths
+from kryptonite_n.plan.config import check_published_folder, check_tuning, prepare_config
+from kryptonite_n.report import site
 from kryptonite_n.report.figures import boundary_table, xor_slice
 from kryptonite_n.report.figures.models import draw_training
+from kryptonite_n.tables import results as tables
+from kryptonite_n.tables import summary
+from kryptonite_n.tables.scaling import collect_scaling, read_breaks, read_scaling, study_rows_of
 
 
 def save(path: Path, array: np.ndarray | bytes | str) -> Path:
@@ -163,7 +168,7 @@ def study_metrics_missing(tmp: Path) -> None:
     """The study's cell of mlp at n = 9 with a metrics table of n = 12 only."""
     table = save(tmp / "metrics.csv", metrics_columns + "\nmlp,12,0,0.9,0.9,0.9\n")
     cells = {"mlp": {"9": {"rows_factor": 1.0, "test_rows": 10, "settings": {}}}}
-    scaling.study_rows_of({"study_cells": cells, "seed": 0}, [str(table)])
+    study_rows_of({"study_cells": cells, "seed": 0}, [str(table)])
 
 
 def mixed_workers(tmp: Path) -> None:
@@ -173,14 +178,14 @@ def mixed_workers(tmp: Path) -> None:
         save(tmp / f"worker{i}.json", json.dumps({"study": f"study{i}", "journal": journal}))
         for i in range(2)
     ]
-    tuning.collect("mlp", 9, worker_records=records, settings={}, seed=0, outputs={})
+    collect("mlp", 9, worker_records=records, settings={}, seed=0, outputs={})
 
 
 #: (case, the call that must fail, the file key (or text) its message starts with).
 Case = tuple[str, Callable[[Path], object], Callable[[Path], str]]
 metrics_columns = ",".join(summary.METRIC_COLUMNS)
 CASES: list[Case] = [
-    # kryptonite_n.data: the dataset reader
+    # kryptonite_n.compute.data: the dataset reader
     ("X missing", lambda t: read_labelled(dataset(t, X=None), 3), lambda t: str(t / "X.npy")),
     ("X not npy", lambda t: read_labelled(dataset(t, X=b"not an array"), 3), lambda t: str(t / "X.npy")),
     ("X wrong n", lambda t: read_labelled(dataset(t, X=np.ones((20, 4))), 3), lambda t: str(t / "X.npy")),
@@ -220,10 +225,10 @@ CASES: list[Case] = [
         lambda t: read_truths([t / "n9" / "truth.json"]),
         lambda t: str(t / "n9" / "truth.json"),
     ),
-    # kryptonite_n.paths
+    # kryptonite_n.plan.paths
     ("no n in path", lambda t: paths.n_of(t / "table.csv"), lambda t: str(t / "table.csv")),
     ("no repeat in path", lambda t: paths.repeat_of(t / "n9" / "m.json"), lambda t: str(t / "n9" / "m.json")),
-    # kryptonite_n.summary: metrics tables, metrics files, hidden predictions
+    # kryptonite_n.tables.summary: metrics tables, metrics files, hidden predictions
     (
         "metrics table missing",
         lambda t: summary.read_metric_tables([t / "metrics.csv"]),
@@ -273,7 +278,7 @@ CASES: list[Case] = [
         ),
         lambda t: str(t / "mlp" / "n9" / "repeat0.npy"),
     ),
-    # kryptonite_n.report.tables: every page's table reader
+    # kryptonite_n.tables.results: every page's table reader
     (
         "report table missing",
         lambda t: tables.read_table(t / "summary.csv"),
@@ -289,7 +294,7 @@ CASES: list[Case] = [
         lambda t: tables.read_table(save(t / "summary.csv", "a\n1\n"), ["model"]),
         lambda t: str(t / "summary.csv"),
     ),
-    # kryptonite_n.carbon: a job's carbon CSV
+    # kryptonite_n.compute.carbon: a job's carbon CSV
     ("carbon missing", lambda t: carbon.read_carbon(t / "carbon.csv"), lambda t: str(t / "carbon.csv")),
     (
         "carbon columns",
@@ -309,29 +314,29 @@ CASES: list[Case] = [
         ),
         lambda t: str(t / "carbon.csv"),
     ),
-    # kryptonite_n.scaling and kryptonite_n.tuning: tables read back
+    # kryptonite_n.compute.scaling and kryptonite_n.compute.tuning: tables read back
     (
         "scaling table missing",
-        lambda t: scaling.read_scaling([t / "scaling.csv"]),
+        lambda t: read_scaling([t / "scaling.csv"]),
         lambda t: str(t / "scaling.csv"),
     ),
     (
         "scaling table columns",
-        lambda t: scaling.read_scaling([save(t / "scaling.csv", "model\nmlp\n")]),
+        lambda t: read_scaling([save(t / "scaling.csv", "model\nmlp\n")]),
         lambda t: str(t / "scaling.csv"),
     ),
-    ("breaks missing", lambda t: scaling.read_breaks([t / "breaks.csv"]), lambda t: str(t / "breaks.csv")),
+    ("breaks missing", lambda t: read_breaks([t / "breaks.csv"]), lambda t: str(t / "breaks.csv")),
     (
         "breaks columns",
-        lambda t: scaling.read_breaks([save(t / "breaks.csv", "model\nmlp\n")]),
+        lambda t: read_breaks([save(t / "breaks.csv", "model\nmlp\n")]),
         lambda t: str(t / "breaks.csv"),
     ),
     (
         "scaling part columns",
-        lambda t: scaling.collect_scaling([save(t / "part.csv", "model\nmlp\n")], t / "out.csv", {}),
+        lambda t: collect_scaling([save(t / "part.csv", "model\nmlp\n")], t / "out.csv", {}),
         lambda t: str(t / "part.csv"),
     ),
-    ("trials missing", lambda t: tuning.read_best(t / "trials.csv", {}), lambda t: str(t / "trials.csv")),
+    ("trials missing", lambda t: read_best(t / "trials.csv", {}), lambda t: str(t / "trials.csv")),
     (
         "features columns",
         lambda t: read_informative(save(t / "features.csv", "feature\n0\n")),
@@ -346,23 +351,23 @@ CASES: list[Case] = [
     ),
     (
         "worker record missing",
-        lambda t: tuning.collect("mlp", 9, worker_records=[t / "worker0.json"], settings={}, seed=0,
+        lambda t: collect("mlp", 9, worker_records=[t / "worker0.json"], settings={}, seed=0,
                                  outputs={}),
         lambda t: str(t / "worker0.json"),
     ),
     (
         "trials none complete",
-        lambda t: tuning.read_best(save(t / "trials.csv", "trial,state,validation_acc\n0,PRUNED,0.5\n"), {}),
+        lambda t: read_best(save(t / "trials.csv", "trial,state,validation_acc\n0,PRUNED,0.5\n"), {}),
         lambda t: str(t / "trials.csv"),
     ),
     (
         "split without validation rows",
-        lambda t: tuning.labelled_rows(dataset(t), 3, [save(t / "split.npy", np.zeros(20, dtype=np.int8))]),
+        lambda t: labelled_rows(dataset(t), 3, [save(t / "split.npy", np.zeros(20, dtype=np.int8))]),
         lambda t: str(t / "split.npy"),
     ),
     (
         "split beyond the rows",
-        lambda t: tuning.labelled_rows(
+        lambda t: labelled_rows(
             dataset(t), 3, [save(t / "split.npy", np.array([0, 1] * 15, dtype=np.int8))]
         ),
         lambda t: str(t / "split.npy"),
@@ -390,7 +395,7 @@ CASES: list[Case] = [
         lambda t: site.mkdocs_build(save(t / "mkdocs.yml", "site_name: [unclosed\n")),
         lambda t: "mkdocs build --strict failed for " + str(t / "mkdocs.yml"),
     ),
-    # kryptonite_n.boundary and kryptonite_n.nets.inspection: the jobs' own checks of their inputs
+    # compute.boundary and compute.nets.inspection: the jobs' own checks of their inputs
     (
         "boundary with one informative feature",
         lambda t: map_decision_boundary(
@@ -406,7 +411,7 @@ CASES: list[Case] = [
         lambda t: str(t / "features.csv"),
     ),
     ("network of another activation", wrong_activation, lambda t: str(t / "relu" / "model.npz")),
-    # kryptonite_n.scaling and kryptonite_n.tuning: what the collecting jobs are handed
+    # kryptonite_n.compute.scaling and kryptonite_n.compute.tuning: what the collecting jobs are handed
     (
         "study metrics missing a cell",
         study_metrics_missing,
@@ -440,27 +445,27 @@ KEY_CASES: list[tuple[str, Callable[[], object], str]] = [
     ),
     (
         "tuning.split_repeat",
-        lambda: tuning.check_settings(tuned(split_repeat=10)),
+        lambda: check_tuning(tuned(split_repeat=10)),
         "invalid config at 'tuning.split_repeat'",
     ),
     (
         "tuning range",
-        lambda: tuning.check_settings(tuned(lr={"low": 0.3, "high": 0.1, "log": True})),
+        lambda: check_tuning(tuned(lr={"low": 0.3, "high": 0.1, "log": True})),
         "invalid config at 'tuning.space.lr'",
     ),
     (
         "tuning log scale",
-        lambda: tuning.check_settings(tuned(weight_decay={"low": 0.0, "high": 0.1, "log": True})),
+        lambda: check_tuning(tuned(weight_decay={"low": 0.0, "high": 0.1, "log": True})),
         "invalid config at 'tuning.space.weight_decay'",
     ),
     (
         "tuning dropout",
-        lambda: tuning.check_settings(tuned(dropout={"low": 0.0, "high": 1.0, "log": False})),
+        lambda: check_tuning(tuned(dropout={"low": 0.0, "high": 1.0, "log": False})),
         "invalid config at 'tuning.space.dropout'",
     ),
     (
         "scaling.models",
-        lambda: scaling.scaling_models({"scaling": {"models": {"mock_baseline": {}}}}),
+        lambda: prepare_config({"scaling": {"models": {"mock_baseline": {}}}}),
         "invalid config at 'scaling.models'",
     ),
     (
@@ -490,7 +495,7 @@ KEY_CASES: list[tuple[str, Callable[[], object], str]] = [
 ]
 
 #: Guards of the MLP's training that raise ValueError (not DataError): the settings reach them only
-#: past the schema and tuning.check_settings, the splits only from the workflow's own jobs.
+#: past the schema and check_tuning, the splits only from the workflow's own jobs.
 GUARD_CASES: list[tuple[str, Callable[[], object], str]] = [
     *[
         (

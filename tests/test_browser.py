@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import REPO, unavailable
 
-from kryptonite_n.report.catalogue import PAGES
+from kryptonite_n.plan.catalogue import PAGES
 
 pytestmark = pytest.mark.browser
 

@@ -20,8 +20,8 @@ import pytest
 import yaml
 from conftest import unavailable
 
-from kryptonite_n import carbon
-from kryptonite_n.carbon import (
+from kryptonite_n.compute import carbon
+from kryptonite_n.compute.carbon import (
     AGGREGATE_COLUMNS,
     COLUMNS,
     CPU_METHODS,
@@ -31,8 +31,8 @@ from kryptonite_n.carbon import (
     phase,
     read_carbon,
 )
+from kryptonite_n.compute.jobs import job_log
 from kryptonite_n.io import DataError
-from kryptonite_n.jobs import job_log
 
 MEASURED = set(CPU_METHODS.values()) | {"PowerMetrics", "Raspberry Pi PMIC"}
 REAL_TRACKER = carbon.offline_tracker
@@ -225,7 +225,7 @@ def _unshare_problem() -> str | None:
 
 OFFLINE_JOB = textwrap.dedent("""
     import socket, sys
-    from kryptonite_n.carbon import carbon_meter
+    from kryptonite_n.compute.carbon import carbon_meter
 
     interfaces = [name for _, name in socket.if_nameindex()]
     assert interfaces == ["lo"], f"network namespace still has {interfaces}"
@@ -338,8 +338,8 @@ def test_quick_run_measures_every_compute_job(quick_run):
     and whatever other stages gathered; every measured row used energy."""
     from conftest import REPO
 
-    from kryptonite_n.config import model_dimensions, prepare_config
-    from kryptonite_n.tuning import TUNABLE
+    from kryptonite_n.plan.config import model_dimensions, prepare_config
+    from kryptonite_n.plan.tuning import TUNABLE
 
     config = prepare_config(yaml.safe_load((REPO / "config" / "quick.yaml").read_text()))
     results = quick_run.directory / "results"
@@ -376,7 +376,7 @@ def test_quick_run_measures_every_compute_job(quick_run):
     charged = pd.read_csv(results / "carbon.csv")
     assert charged["started_at"].notna().all() and charged["ended_at"].notna().all()
     assert charged.loc[charged["energy_kwh"].notna(), "attributed_energy_kwh"].notna().all()
-    from kryptonite_n.carbon_share import power_at_instants
+    from kryptonite_n.compute.carbon_share import power_at_instants
 
     pieces = power_at_instants(charged)
     assert (pieces["ram_w"] <= pieces["machine_ram_w"] * (1 + 1e-9)).all()
@@ -480,7 +480,7 @@ def _row(stage: str, start: float, end: float, *, rss: float, cpu_s: float, **ex
 def test_power_is_shared_among_the_rows_running_at_the_same_time():
     """A: 0-10 s, 300 MB, one CPU busy; B: 5-15 s, 100 MB, both CPUs; C: 12-20 s, 50 MB, half a
     CPU. A 20 W RAM, a 100 W TDP, 2 logical CPUs. Each row is charged one constant power."""
-    from kryptonite_n.carbon_share import attribute, power_at_instants
+    from kryptonite_n.compute.carbon_share import attribute, power_at_instants
 
     table = attribute(pd.DataFrame([_row("train", 1e9, 1e9 + 10, rss=300, cpu_s=10),
                                     _row("attack", 1e9 + 5, 1e9 + 15, rss=100, cpu_s=20),
@@ -512,7 +512,7 @@ def test_power_is_shared_among_the_rows_running_at_the_same_time():
            ("ok", "codecarbon", 65.0), ("", "", None)]),
 ])
 def test_an_implausible_tdp_is_flagged_and_replaced_by_the_configured_one(tdp_w, expected):
-    from kryptonite_n.carbon_share import tdp_choice
+    from kryptonite_n.compute.carbon_share import tdp_choice
 
     table = pd.DataFrame({"cpu_power_source": ["tdp_cpu_load", "tdp_cpu_load", "tdp_constant", "rapl"],
                           "tdp_w": [8.0, 9.0, 65.0, None], "tdp_generic": [True, False, False, None]})
@@ -541,7 +541,7 @@ def test_the_search_is_its_own_stage(tmp_path):
 OVERLAPPING_JOB = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from kryptonite_n.carbon import carbon_meter
+    from kryptonite_n.compute.carbon import carbon_meter
 
     out, before, wait_for, signal = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
     with carbon_meter(out, {"country": "GBR"}, model="mlp", n=9) as meter:
@@ -560,7 +560,7 @@ OVERLAPPING_JOB = textwrap.dedent("""
 def test_two_overlapping_jobs_are_charged_the_machines_ram_once(tmp_path):
     """Two real jobs whose phases overlap in time: the RAM energy charged is the machine's RAM
     power over the time either ran, once, whatever CodeCarbon charged each as read."""
-    from kryptonite_n.carbon_share import power_at_instants
+    from kryptonite_n.compute.carbon_share import power_at_instants
 
     def start(name: str, before: str, wait_for: str) -> subprocess.Popen:
         files = [tmp_path / f"{name}.csv", tmp_path / before, tmp_path / wait_for, tmp_path / f"{name}.in"]

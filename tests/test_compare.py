@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from kryptonite_n.compare import compare_runs
+from kryptonite_n.tables.compare import compare_runs
 
 
 @pytest.fixture

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 from conftest import REPO
 
-from kryptonite_n.config import model_dimensions, model_settings, prepare_config, settings_origin, skip_reason
 from kryptonite_n.io import DataError
+from kryptonite_n.plan.config import (
+    model_dimensions,
+    model_settings,
+    prepare_config,
+    settings_origin,
+    skip_reason,
+)
+from kryptonite_n.plan.paths import dataset_files
 
 
 def test_defaults_are_the_published_study():
@@ -50,8 +59,23 @@ def test_invalid_config_names_the_key(config, where):
     assert where in str(caught.value)
 
 
-def test_any_n_published_or_generated():
-    assert prepare_config({"dimensions": [10], "data_dir": "/data"})["dimensions"] == [10]
+def published_folder(folder: Path, *dimensions: int) -> Path:
+    """A folder holding (empty) published files of ``dimensions``: the configuration checks
+    their names, the data stage their contents."""
+    for n in dimensions:
+        for file in dataset_files(folder, n).values():
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.touch()
+    return folder
+
+
+def test_any_n_published_or_generated(tmp_path):
+    folder = published_folder(tmp_path, 10)
+    assert prepare_config({"dimensions": [10], "data_dir": str(folder)})["dimensions"] == [10]
+    # The one path of a configuration checks the folder: an n it lacks is named at once.
+    lacking = r"^invalid config at 'dimensions': data_dir .* has no published files for n = 12"
+    with pytest.raises(DataError, match=lacking):
+        prepare_config({"dimensions": [10, 12], "data_dir": str(folder)})
     assert prepare_config({"dimensions": [10, 14, 16]})["dimensions"] == [10, 14, 16]
 
 

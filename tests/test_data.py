@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kryptonite_n.data import (
+from kryptonite_n.compute.data import (
     DATASET_KEYS,
     GeneratorSettings,
     default_flip_rate,
@@ -15,11 +15,10 @@ from kryptonite_n.data import (
     load_dataset,
     load_split,
     make_split,
-    prepare_dataset,
     read_published,
     write_dataset,
 )
-from kryptonite_n.explore import (
+from kryptonite_n.compute.explore import (
     feature_levels,
     feature_table,
     infer_family,
@@ -27,8 +26,9 @@ from kryptonite_n.explore import (
     separation,
     separation_summary,
 )
+from kryptonite_n.compute.prepare import prepare_dataset
 from kryptonite_n.io import DataError
-from kryptonite_n.paths import dataset_files
+from kryptonite_n.plan.paths import dataset_files
 
 
 @pytest.fixture(scope="module")

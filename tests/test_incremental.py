@@ -16,7 +16,9 @@ checksums of small inputs and does not rerun a job whose newer input has the sam
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -24,9 +26,11 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, WorkflowRun
-from dryrun import fit_job, nothing_planned, planned
+from dryrun import Job, fit_job, nothing_planned, planned
+from test_plan import loaded_modules
 
-from kryptonite_n.tuning import TUNABLE
+from kryptonite_n.plan.study import NETWORK_MODEL
+from kryptonite_n.plan.tuning import TUNABLE
 
 pytestmark = pytest.mark.workflow
 
@@ -123,15 +127,16 @@ def test_the_copied_tree_uses_its_own_library(copied_tree):
     # The run recorded the copy's module as the fit's code input, not the repository's.
     result = run.run("--config", "dimensions=[9]", "--detailed-summary", "--",
                      f"results/models/{models[0]}/n9/metrics.csv")
-    assert str(tree / "src" / "kryptonite_n" / "models" / f"{models[0]}.py") in result.stdout
+    assert str(tree / "src" / "kryptonite_n" / "compute" / "models" / f"{models[0]}.py") in result.stdout
     assert str(REPO / "src") not in result.stdout
 
 
 def test_changing_one_models_code_reruns_only_that_models_jobs(copied_tree):
     run, tree, models, targets = copied_tree
     assert nothing_planned(run, "--config", "dimensions=[9]", "--", *targets)
-    edited, other = models
-    module = tree / "src" / "kryptonite_n" / "models" / f"{edited}.py"
+    # parity_gf2 runs xor_oracle's ParityRule (an edit there reruns both): edit the other way round.
+    other, edited = models
+    module = tree / "src" / "kryptonite_n" / "compute" / "models" / f"{edited}.py"
     module.write_text(module.read_text() + "\n# An edit: the fit must be redone.\n")
     after = planned(run, "--config", "dimensions=[9]", "--", *targets)
     assert {job.rule for job in after.values()} == {f"fit_{edited}"}
@@ -157,3 +162,103 @@ def test_turning_carbon_accounting_off_reruns_no_computation(quick_run):
     assert not {rule for rule in rules if rule.startswith(("fit_", "attack_", "analyse_", "map_", "prepare_d",
                                                            "explore_", "split_"))}, rules
     assert rules <= REPORT_RULES, rules
+
+
+# ------------------------------------------------------------------ the DAG sees the code
+
+#: Where a job's files say which models it loads by name, per script: the model folders of its
+#: outputs (a fit, a scaling job, an attack) or of its inputs (the analyses of fitted models).
+LOADED_MODELS_FROM = {"fit_model": "outputs", "fit_tuned_model": "outputs", "scale_model": "outputs",
+                      "attack_model": "outputs", "analyse_networks": "inputs",
+                      "map_decision_boundary": "inputs"}
+MODEL_FOLDER = re.compile(r"results/(?:models|scaling|adversarial)/(\w+)/")
+
+
+def rule_scripts() -> list[tuple[re.Pattern, str]]:
+    """(rule-name pattern, script) of every rule, read from workflow/rules/*.smk."""
+    found = []
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for chunk in re.split(r"\n(?=\s*rule(?: \w+)?:)", smk.read_text())[1:]:
+            name = re.match(r"\s*rule (\w+):", chunk) or re.search(r"name:\s*f?\"([^\"]+)\"", chunk)
+            script = re.search(r"scripts/(\w+)\.py", chunk)
+            if name and script:
+                pattern = re.sub(r"\\\{\w+\\\}", r"\\w+", re.escape(name.group(1)))
+                found.append((re.compile(pattern), script.group(1)))
+    return found
+
+
+def job_script(job: Job, scripts: list[tuple[re.Pattern, str]]) -> str:
+    return next(script for pattern, script in scripts if pattern.fullmatch(job.rule))
+
+
+def loaded_models(job: Job, script: str) -> list[str]:
+    if job.rule == "fit_activation_variant":
+        return [NETWORK_MODEL]
+    files = {"outputs": job.outputs, "inputs": job.inputs}.get(LOADED_MODELS_FROM.get(script), ())
+    return sorted({match.group(1) for path in files if (match := MODEL_FOLDER.search(path))})
+
+
+@pytest.fixture(scope="module")
+def code_trees(quick_run, tmp_path_factory):
+    """Two copies of the project (sources' times kept: older than the quick run's outputs)
+    whose Snakefile plans against the finished quick run, and the library files (of the
+    repository) each planned job runs, by the interpreter (``test_plan.loaded_modules``)."""
+    trees = [_copy_tree(tmp_path_factory.mktemp("code-tree")) for _ in range(2)]
+    runs = [TreeRun(quick_run.directory, quick_run.configfile, tree) for tree in trees]
+    everything = planned(runs[0], "--forceall")
+    scripts = rule_scripts()
+    wanted = {}
+    for job in everything.values():
+        if job.rule != "all":
+            script = job_script(job, scripts)
+            family = job.rule.removeprefix("draw_").removesuffix("_figures")
+            wanted[job] = (script, tuple(loaded_models(job, script)),
+                           (family,) if job.rule.startswith("draw_") else None)
+    keys = sorted(set(wanted.values()), key=repr)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        truths = dict(zip(keys, pool.map(lambda key: loaded_modules(*key), keys), strict=True))
+    return runs, {job: truths[key] for job, key in wanted.items()}
+
+
+def test_editing_any_library_module_reruns_exactly_the_jobs_that_run_it(code_trees):
+    # Every module of the library, edited in a copy: the dry run plans every job whose script
+    # runs it (its code input is newer) and, beyond those, only jobs that read their outputs; a
+    # job whose code did not change is never planned for its code. Modules that the same jobs
+    # run are edited together (one dry run each), in two copies side by side.
+    runs, code = code_trees
+    source = REPO / "src"
+    by_jobs: dict[frozenset, list[Path]] = {}
+    for module in sorted((source / "kryptonite_n").rglob("*.py")):
+        by_jobs.setdefault(frozenset(job for job, files in code.items() if str(module) in files), []).append(
+            module.relative_to(source))
+    # No job runs the plan's own modules (the parse does: the jobs they plan change, not their
+    # code) or the comparison of two runs (a tool of the tests and the cluster check).
+    assert sorted(map(str, by_jobs.pop(frozenset(), []))) == [
+        "kryptonite_n/plan/code.py", "kryptonite_n/plan/study.py", "kryptonite_n/tables/compare.py"]
+    assert len(by_jobs) > 10
+
+    def edit_and_plan(run: TreeRun, modules: list[Path]) -> dict:
+        files = [run.tree / "src" / module for module in modules]
+        saved = [(file.read_text(), file.stat()) for file in files]
+        for file in files:
+            file.write_text(file.read_text() + "\n# An edit.\n")
+        try:
+            return planned(run, "--rerun-triggers", "mtime")
+        finally:
+            for file, (text, times) in zip(files, saved, strict=True):
+                file.write_text(text)
+                os.utime(file, ns=(times.st_atime_ns, times.st_mtime_ns))
+
+    groups = list(by_jobs.items())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        # Each copy takes every other group, so no two dry runs edit the same copy at once.
+        halves = [pool.submit(lambda run, part: [edit_and_plan(run, modules) for _, modules in part], run,
+                              groups[i::len(runs)]) for i, run in enumerate(runs)]
+        plans = [plan for i in range(len(runs)) for plan in zip(groups[i::len(runs)], halves[i].result(),
+                                                                   strict=True)]
+    for (running, modules), jobs in plans:
+        planned_jobs = set(jobs.values())
+        assert running <= planned_jobs, (modules, sorted(job.rule for job in running - planned_jobs))
+        for job in planned_jobs - running:
+            assert job.rule == "all" or job.reason.startswith("Input files updated by another job"), (
+                modules, job.rule, job.reason)

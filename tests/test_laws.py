@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kryptonite_n.data import FAMILIES, GeneratorSettings, default_flip_rate, draw_rows, generate
+from kryptonite_n.compute.data import FAMILIES, GeneratorSettings, default_flip_rate, draw_rows, generate
 
 #: Flip rates measured on the published labelled files (n = 9..18, 2000·n rows each) and implied
 #: by the response paper's XOR-oracle table (n = 24, 30, 45: its whole-set accuracy, 2000·n rows).

@@ -34,7 +34,7 @@ def loaded_after_import(modules: list[str]) -> set[str]:
 
 def test_the_workflow_imports_the_report_catalogue_not_the_drawing_code():
     modules = workflow_imports()
-    assert "kryptonite_n.report.catalogue" in modules
+    assert "kryptonite_n.plan.catalogue" in modules
     drawing = ("kryptonite_n.report.figures", "kryptonite_n.report.pages")
     assert not [m for m in modules if m.startswith(drawing)]
     loaded = loaded_after_import(modules)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 
-from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split
+from kryptonite_n.compute.data import SPLIT_CODES, GeneratorSettings, generate, make_split
+from kryptonite_n.compute.models import load_predictor, mlp
+from kryptonite_n.compute.nets import perceptron, training
+from kryptonite_n.contract import FitTask, Split
 from kryptonite_n.io import write_npz
-from kryptonite_n.models import FitTask, load_predictor, mlp
-from kryptonite_n.nets import perceptron, training
 
 FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 SEED = 5
@@ -254,3 +257,30 @@ def test_bad_settings_are_named(dataset):
         mlp.fit(make_task(dataset, [0], {**EASY, "optimizer": "lbfgs"}))
     with pytest.raises(ValueError, match="weight_decay"):
         mlp.fit(make_task(dataset, [0], {**EASY, "weight_decay": -1.0}))
+
+
+def test_every_activation_list_is_the_networks_own():
+    # One table of activations (perceptron.ACTIVATIONS): the schema's enums, the forward pass
+    # and the in-place training pass accept exactly its members.
+    schema_file = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+    schema = yaml.safe_load(schema_file.read_text())
+
+    def enums(node, key=""):
+        if isinstance(node, dict):
+            if "enum" in node and "activation" in key:
+                yield node["enum"]
+            for name, child in node.items():
+                yield from enums(child, name if name != "items" else key)
+        elif isinstance(node, list):
+            for child in node:
+                yield from enums(child, key)
+
+    found = list(enums(schema))
+    assert len(found) >= 3 and all(sorted(e) == sorted(perceptron.ACTIVATIONS) for e in found), found
+    a = torch.linspace(-2, 2, 9)
+    for name in perceptron.ACTIVATIONS:
+        torch.testing.assert_close(training.activate_(name, a.clone()), perceptron.activate(name, a),
+                                   atol=3e-7, rtol=0)
+    for activate in (perceptron.activate, training.activate_):
+        with pytest.raises(ValueError, match="unknown MLP activation 'gelu'"):
+            activate("gelu", a.clone())

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kryptonite_n.data import SPLIT_CODES, Split, make_split
+from kryptonite_n.compute.data import SPLIT_CODES, make_split
+from kryptonite_n.compute.models import load_predictor, mock_baseline
+from kryptonite_n.contract import FitTask, Split
 from kryptonite_n.io import write_npz
-from kryptonite_n.models import FitTask, load_predictor, mock_baseline
 
 SETTINGS = {"degree": 2, "C": 0.85, "max_iter": 1000}
 

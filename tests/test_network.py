@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 import torch
 
-from kryptonite_n import boundary, paths
-from kryptonite_n.data import GeneratorSettings, generate, make_split, write_dataset
+from kryptonite_n.compute import boundary
+from kryptonite_n.compute.data import GeneratorSettings, generate, make_split, write_dataset
+from kryptonite_n.compute.models.xor_oracle import ParityRule
+from kryptonite_n.compute.nets import inspection
+from kryptonite_n.compute.nets.perceptron import MLPPredictor
+from kryptonite_n.compute.robustness import analyse_networks, map_decision_boundary
 from kryptonite_n.io import DataError
-from kryptonite_n.models.xor_oracle import ParityRule
-from kryptonite_n.nets import inspection
-from kryptonite_n.nets.perceptron import MLPPredictor
+from kryptonite_n.plan import paths
 
 
 def random_mlp(n: int, hidden: int, activation: str, seed: int = 0, scale: float = 1.0) -> MLPPredictor:
@@ -157,7 +159,7 @@ SETTINGS = {"hidden_units": 8, "optimizer": "adam", "lr": 0.05, "batch_size": 64
 
 def fit_variant(study, folder, activation: str, settings: dict = SETTINGS) -> list[str]:
     """The n = 6 network retrained with ``activation``, as the workflow does: the fit driver."""
-    from kryptonite_n.models.driver import fit_model
+    from kryptonite_n.compute.models.driver import fit_model
 
     data_folder, splits, _, _ = study
     outputs = {key: [str(folder / f"{activation}{r}.{key}") for r in (0, 1)]
@@ -170,9 +172,9 @@ def fit_variant(study, folder, activation: str, settings: dict = SETTINGS) -> li
 
 
 def test_activation_variants_share_everything_but_the_activation(study, tmp_path):
-    from kryptonite_n.data import load_split
-    from kryptonite_n.models import FitTask, load_predictor, mlp
-
+    from kryptonite_n.compute.data import load_split
+    from kryptonite_n.compute.models import load_predictor, mlp
+    from kryptonite_n.contract import FitTask
     _, splits, _, data = study
     files = {activation: fit_variant(study, tmp_path, activation) for activation in ("elu", "relu")}
     # The variant with the fitted activation is the fit itself: same seeds, same settings.
@@ -193,7 +195,7 @@ def test_analyse_networks_and_boundary_write_their_tables(study, tmp_path):
     out = {"layers": tmp_path / "layers.csv", "robustness": tmp_path / "robustness.csv"}
     attack_settings = {"points": 50, "pgd_restarts": 1, "pgd_steps": 5, "noise_draws": 2}
     robustness = {"eps": [0, 0.1], "scopes": ["irrelevant"], "methods": ["fgsm", "pgd"]}
-    inspection.analyse_networks(6, model="mlp", model_files=model_files, split_files=splits,
+    analyse_networks(6, model="mlp", model_files=model_files, split_files=splits,
                                 data_files=data_files, features_csv=features, outputs=out,
                                 attack_settings=attack_settings, robustness=robustness, seed=5,
                                 repeats=[0, 1])
@@ -210,7 +212,7 @@ def test_analyse_networks_and_boundary_write_their_tables(study, tmp_path):
 
     table_path = tmp_path / "boundary.csv"
     entries = [{"model": "mlp", "activation": a, "file": model_files[a][0]} for a in model_files]
-    boundary.map_decision_boundary(6, entries=entries, split_file=splits[0], repeat=0, data_files=data_files,
+    map_decision_boundary(6, entries=entries, split_file=splits[0], repeat=0, data_files=data_files,
                                    features_csv=features, outputs={"table": table_path}, grid=11)
     table = pd.read_csv(table_path)
     assert list(table.columns) == boundary.BOUNDARY_COLUMNS
@@ -224,7 +226,7 @@ def test_a_network_file_with_the_wrong_activation_is_refused(study, tmp_path):
     folder, splits, features, _ = study
     files = fit_variant(study, tmp_path, "tanh", {**SETTINGS, "max_epochs": 2})
     with pytest.raises(DataError, match="a tanh network, expected relu"):
-        inspection.analyse_networks(6, model="mlp", model_files={"relu": files}, split_files=splits,
+        analyse_networks(6, model="mlp", model_files={"relu": files}, split_files=splits,
                                     data_files=paths.dataset_files(folder, 6, DATA_KEYS),
                                     features_csv=features,
                                     outputs={k: tmp_path / f"{k}.csv" for k in ("layers", "robustness")},

@@ -11,14 +11,15 @@ import pandas as pd
 import pytest
 import torch
 
-from kryptonite_n.bayes import CROSS_FITTED_PARITY, LABEL_FREE_PARITY, estimate_bayes
-from kryptonite_n.data import SPLIT_CODES, GeneratorSettings, Split, generate, make_split, target_accuracy
-from kryptonite_n.explore import feature_thresholds
-from kryptonite_n.gf2 import learn_parity, parity_predictions, solve_gf2, solve_gf2_batch
+from kryptonite_n.compute.bayes import estimate_bayes
+from kryptonite_n.compute.data import SPLIT_CODES, GeneratorSettings, generate, make_split, target_accuracy
+from kryptonite_n.compute.explore import feature_thresholds
+from kryptonite_n.compute.gf2 import learn_parity, parity_predictions, solve_gf2, solve_gf2_batch
+from kryptonite_n.compute.models import accuracy, load_predictor, model_module
+from kryptonite_n.compute.models.driver import NOT_APPLICABLE, _score, training_shapes
+from kryptonite_n.compute.models.xor_oracle import ParityRule
+from kryptonite_n.contract import CROSS_FITTED_PARITY, LABEL_FREE_PARITY, FitTask, Split
 from kryptonite_n.io import write_npz
-from kryptonite_n.models import FitTask, accuracy, load_predictor, model_module
-from kryptonite_n.models.driver import NOT_APPLICABLE, _score, training_shapes
-from kryptonite_n.models.xor_oracle import ParityRule
 
 RULE_MODELS = ("xor_oracle", "fso_logreg", "parity_gf2")
 FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
@@ -286,8 +287,9 @@ def test_shape_selected_models_say_they_are_not_applicable(shared10, model):
 def test_a_saved_not_applicable_model_says_so_and_is_not_attacked(shared10, model, tmp_path):
     """The mark survives model.npz (a text array, no pickle), and the attack stage skips it:
     an attack on a rule of no feature would report robustness the model does not have."""
-    from kryptonite_n import attacks, paths
-    from kryptonite_n.data import write_dataset
+    from kryptonite_n.compute import attacks, robustness
+    from kryptonite_n.compute.data import write_dataset
+    from kryptonite_n.plan import paths
 
     task, dataset = shared10
     predictors = model_module(model).fit(task)
@@ -305,7 +307,7 @@ def test_a_saved_not_applicable_model_says_so_and_is_not_attacked(shared10, mode
         split_files.append(tmp_path / f"split{i}.npy")
         np.save(split_files[-1], roles)
     out = tmp_path / "attacks.csv"
-    attacks.attack_model(model, 10, model_files=model_files, split_files=split_files, data_files=files,
+    robustness.attack_model(model, 10, model_files=model_files, split_files=split_files, data_files=files,
                          features_csv=tmp_path / "unused.csv", outputs={"table": out},
                          settings={"eps": [0.0, 0.2], "points": 50}, seed=3, repeats=task.repeats)
     table = pd.read_csv(out)

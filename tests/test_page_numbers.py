@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from kryptonite_n.carbon_share import attribute
-from kryptonite_n.config import prepare_config
-from kryptonite_n.report import pages, tables
+from kryptonite_n.compute.carbon_share import attribute
+from kryptonite_n.plan.config import prepare_config
+from kryptonite_n.report import pages
+from kryptonite_n.tables import results as tables
 
 TEMPLATES = REPO / "docs" / "templates"
 OFF = {"enabled": False}
@@ -39,7 +40,8 @@ def summary_frame(mlp_tests: tuple[float, float, float] = (0.96, 0.965, 0.97),
         series = pd.Series(tests)
         from kryptonite_n.stats import mean_interval
 
-        low, high = mean_interval(series)
+        interval = mean_interval(series)
+        low, high = interval.low, interval.high
         rows.append({"model": model, "n": 9, "repeats": 3, "test_acc_mean": series.mean(),
                      "test_acc_std": series.std(ddof=1), "test_acc_ci_low": low, "test_acc_ci_high": high,
                      "validation_acc_mean": series.mean() + (0.01 if model == "mlp" else 0.0),

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import concurrent.futures
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from kryptonite_n import paths
-from kryptonite_n.config import prepare_config
-from kryptonite_n.plan import NETWORK_MODEL, StudyPlan, code_closure, expand, figure_code
+from kryptonite_n.plan import paths
+from kryptonite_n.plan.catalogue import FAMILIES
+from kryptonite_n.plan.code import script_code
+from kryptonite_n.plan.config import prepare_config
+from kryptonite_n.plan.models import MODELS
+from kryptonite_n.plan.study import NETWORK_MODEL, StudyPlan, expand
 
 
 def test_expand_fills_every_combination_and_keeps_the_rest():
@@ -57,25 +63,50 @@ def test_disabled_stages_leave_nothing_to_read():
     assert sources["adversarial"] == [] and sources["network"] == [] and sources["boundary"] == []
 
 
-SOURCE = Path(__file__).resolve().parents[1] / "src" / "kryptonite_n"
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted(path.stem for path in (REPO / "scripts").glob("*.py"))
 
 
-def loaded_modules(module: str) -> set[str]:
-    """The project's module files that importing ``module`` in a fresh interpreter loads."""
-    script = (f"import sys, {module}\n"
-              "print('\\n'.join(m.__file__ for n, m in sys.modules.items()"
-              " if n.startswith('kryptonite_n') and getattr(m, '__file__', None)))")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+def test_every_script_runs_the_code_its_rules_depend_on():
+    # The truth is the interpreter: the library files that running the script's imports (and
+    # loading every model and figure by name) loads, against the static closure of its imports.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        loaded = pool.map(lambda script: loaded_modules(script, MODELS, FAMILIES), SCRIPTS)
+        truths = dict(zip(SCRIPTS, loaded, strict=True))
+    for script in SCRIPTS:
+        assert truths[script] == set(script_code(REPO, script, models=MODELS, families=FAMILIES)), script
+    assert str(REPO / "src/kryptonite_n/report/tuning_page.py") in truths["render_pages"]
+
+
+def test_a_rule_depends_only_on_the_models_and_figures_it_loads():
+    fit_mlp = set(script_code(REPO, "fit_model", models=["mlp"]))
+    assert str(REPO / "src/kryptonite_n/compute/models/mlp.py") in fit_mlp
+    assert not any("compute/models/poly_logreg.py" in f for f in fit_mlp)
+    data_figures = set(script_code(REPO, "draw_figures", families=["data"]))
+    assert not any("report/figures/tuning.py" in f for f in data_figures)
+    tuning_figures = script_code(REPO, "draw_figures", families=["tuning"])
+    assert any("report/figures/tuning.py" in f for f in tuning_figures)
+
+
+def loaded_modules(script: str, models: Sequence[str] = (),
+                   families: Sequence[str] | None = None) -> set[str]:
+    """The library files a fresh interpreter loads when it runs the imports of
+    ``scripts/<script>.py`` (wherever they are in the script), then the figures of ``families``
+    by name if the figures are loaded, then ``models`` by name if the registry is."""
+    tree = ast.parse((REPO / "scripts" / f"{script}.py").read_text())
+    statements = [ast.unparse(node).strip() for node in ast.walk(tree)
+                  if isinstance(node, ast.Import | ast.ImportFrom)
+                  and ast.unparse(node).split()[1].startswith("kryptonite_n")]
+    program = "\n".join([
+        "import importlib, sys", *statements,
+        "if 'kryptonite_n.report.figures' in sys.modules:",
+        "    from kryptonite_n.report.figures import drawer",
+        "    from kryptonite_n.plan.catalogue import FIGURES",
+        f"    [drawer(f.name) for f in FIGURES if {families!r} is None or f.family in {families!r}]",
+        "if 'kryptonite_n.compute.models' in sys.modules:",
+        f"    for model in {list(models)!r}: importlib.import_module('kryptonite_n.compute.models.' + model)",
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items()"
+        " if n.startswith('kryptonite_n') and getattr(m, '__file__', None)))",
+    ])
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     return {str(Path(line).resolve()) for line in result.stdout.split()}
-
-
-def test_a_report_jobs_code_input_holds_every_module_it_runs():
-    # The truth is the interpreter: every module that importing the page or figure code loads
-    # must be a code input, or editing it would leave a page the code no longer makes.
-    pages = {str(Path(f).resolve()) for f in code_closure(SOURCE, "kryptonite_n.report.pages")}
-    assert loaded_modules("kryptonite_n.report.pages") <= pages
-    assert str(SOURCE / "report" / "tuning_page.py") in pages
-    figures = {str(Path(f).resolve()) for f in figure_code(SOURCE)}
-    for module in ("scaling", "tuning", "models"):
-        assert loaded_modules(f"kryptonite_n.report.figures.{module}") <= figures, module
-    assert {str(SOURCE / "scaling.py"), str(SOURCE / "report" / "tuning_page.py")} <= figures

@@ -7,16 +7,17 @@ import pytest
 import torch
 from sklearn.preprocessing import PolynomialFeatures
 
-from kryptonite_n import polynomial
-from kryptonite_n.data import SPLIT_CODES, Split, make_split
+from kryptonite_n.compute import polynomial
+from kryptonite_n.compute.data import SPLIT_CODES, make_split
+from kryptonite_n.compute.models import load_predictor, poly_logreg
+from kryptonite_n.compute.monomial_basis import MonomialBasis
+from kryptonite_n.compute.monomials import check_monomials, enumerate_monomials, monomial_features
+from kryptonite_n.contract import FitTask, Split
 from kryptonite_n.io import DataError, write_npz
-from kryptonite_n.models import FitTask, load_predictor, poly_logreg
-from kryptonite_n.monomial_basis import MonomialBasis
-from kryptonite_n.monomials import (
-    check_monomials,
-    enumerate_monomials,
+from kryptonite_n.plan.limits import (
     monomial_count,
-    monomial_features,
+    poly_basis_size,
+    poly_beyond_limits,
 )
 
 # The paper's n = 9 row with our SGD, batch scaled to the small training set.
@@ -177,7 +178,7 @@ def test_a_penalty_that_zeroes_every_monomial_leaves_a_constant_model(small_data
 def test_degrees_of_an_n_without_its_own_row_come_from_the_training_rows():
     # The later edition's layout at n = 10 with 4 features in the parity: no paper row, no
     # noise families; the degree range is found around the parity size on the training rows.
-    from kryptonite_n.data import GeneratorSettings, generate
+    from kryptonite_n.compute.data import GeneratorSettings, generate
 
     data = generate(10, 6, GeneratorSettings(rows_per_feature=300, hidden_rows=100, layout="shared",
                                              parity_share=0.4))
@@ -191,6 +192,6 @@ def test_degrees_of_an_n_without_its_own_row_come_from_the_training_rows():
     assert "warning" not in predictor.details()
     assert predictor.details()["top_monomial"] == truth
     # The plan's bound, before any row is seen: the widest window the fit may pick at n.
-    assert poly_logreg.basis_size({"min_degree": None, "max_degree": None}, 10) == monomial_count(10, 4, 6)
-    assert poly_logreg.basis_size({"min_degree": 3, "max_degree": 5}, 10) == monomial_count(10, 3, 5)
-    assert poly_logreg.beyond_limits({"min_degree": None, "max_degree": None, "max_monomials": 100000}, 20)
+    assert poly_basis_size({"min_degree": None, "max_degree": None}, 10) == monomial_count(10, 4, 6)
+    assert poly_basis_size({"min_degree": 3, "max_degree": 5}, 10) == monomial_count(10, 3, 5)
+    assert poly_beyond_limits({"min_degree": None, "max_degree": None, "max_monomials": 100000}, 20)

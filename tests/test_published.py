@@ -24,10 +24,10 @@ import pytest
 import yaml
 from conftest import REPO
 
-from kryptonite_n import paths
-from kryptonite_n.config import prepare_config
-from kryptonite_n.data import GeneratorSettings, generate
-from kryptonite_n.report.catalogue import PAGES
+from kryptonite_n.compute.data import GeneratorSettings, generate
+from kryptonite_n.plan import paths
+from kryptonite_n.plan.catalogue import PAGES
+from kryptonite_n.plan.config import prepare_config
 
 pytestmark = pytest.mark.workflow
 

@@ -15,15 +15,16 @@ import scipy.stats
 from conftest import REPO, WorkflowRun
 from dryrun import planned
 
-from kryptonite_n.config import prepare_config
-from kryptonite_n.data import DATASET_KEYS, TARGETS, GeneratorSettings, generate, write_dataset
-from kryptonite_n.explore import explore_dataset
+from kryptonite_n.compute.data import DATASET_KEYS, TARGETS, GeneratorSettings, generate, write_dataset
+from kryptonite_n.compute.explore import explore_dataset
 from kryptonite_n.io import DataError
-from kryptonite_n.paths import dataset_files
-from kryptonite_n.report import figures, pages, site, tables
+from kryptonite_n.plan.config import prepare_config
+from kryptonite_n.plan.paths import dataset_files
+from kryptonite_n.report import figures, pages, site
 from kryptonite_n.report.figures._shared import OKABE_ITO
 from kryptonite_n.report.figures.models import draw_accuracy
-from kryptonite_n.summary import summarise
+from kryptonite_n.tables import results as tables
+from kryptonite_n.tables.summary import summarise
 
 TEMPLATES = REPO / "docs" / "templates"
 STATIC = {"embed": REPO / "docs" / "static" / "javascripts" / "embed.js",

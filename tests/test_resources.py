@@ -19,7 +19,7 @@ import json, sys
 import numpy
 if sys.argv[2] == "torch-first":
     import torch
-from kryptonite_n.jobs import limit_threads
+from kryptonite_n.compute.jobs import limit_threads
 limit_threads(int(sys.argv[1]))
 import scipy.linalg, torch
 from threadpoolctl import threadpool_info

@@ -9,29 +9,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kryptonite_n.config import prepare_config
-from kryptonite_n.data import GeneratorSettings, generate
-from kryptonite_n.gf2 import search_parity, subsets_needed
+from kryptonite_n.compute.data import GeneratorSettings, generate
+from kryptonite_n.compute.gf2 import search_parity, subsets_needed
+from kryptonite_n.compute.scaling import COLUMNS, STUDY_FIT, generator_settings, layout, scale_model
 from kryptonite_n.io import DataError
-from kryptonite_n.scaling import (
+from kryptonite_n.plan.config import prepare_config
+from kryptonite_n.plan.models import Limits
+from kryptonite_n.plan.scaling import scaling_models, study_cells, train_rows
+from kryptonite_n.tables.scaling import (
     BREAK_COLUMNS,
-    COLUMNS,
-    STUDY_FIT,
-    Limits,
     binary_entropy,
     break_points,
     cell_summary,
     collect_scaling,
     cost_slopes,
-    generator_settings,
-    layout,
     parity_rows_floor,
     rows_needed,
-    scale_model,
-    scaling_models,
-    study_cells,
     support_bits,
-    train_rows,
     unfitted_rows,
 )
 
@@ -82,7 +76,7 @@ def test_train_rows_are_multiples_of_the_published_split():
 
 
 def _scale(model: str, n: int, limits: Limits, config: dict, seed: int = 3) -> pd.DataFrame:
-    from kryptonite_n.scaling import scaling_settings
+    from kryptonite_n.plan.scaling import scaling_settings
 
     return scale_model(model, n, config["scaling"], scaling_settings(config, model, n), seed=seed,
                        generator=generator_settings(config), limits=limits)
@@ -161,7 +155,7 @@ def test_a_model_that_cannot_apply_is_a_noted_row():
 
 def test_a_fit_that_fails_is_a_noted_row(monkeypatch):
     """A model that raises DataError on a cell's rows leaves a row saying so, not a crash."""
-    from kryptonite_n.models import poly_logreg
+    from kryptonite_n.compute.models import poly_logreg
 
     def refuse(task):
         raise DataError("no monomial fits these rows")
@@ -201,7 +195,7 @@ def test_gf2_is_exact_at_n90_with_default_rows():
     n = 90
     plan = layout(n, 2024, generator_settings({"generator": {}}))
     rng = np.random.default_rng(1)
-    from kryptonite_n.data import draw_rows
+    from kryptonite_n.compute.data import draw_rows
 
     X, y, _ = draw_rows(rng, train_rows(n, 0.0625), plan.families, plan.scales, plan.informative,
                         plan.flip_rate)
@@ -309,17 +303,17 @@ def test_quick_run_mlp_cell_at_the_studys_rows_is_the_summarys(quick_run):
 
 
 def test_a_cells_interval_stays_within_0_and_1():
-    from kryptonite_n.scaling import mean_interval
+    from kryptonite_n.tables.scaling import cell_summary
 
     # Three repeats, one of which learned: Student's t alone would run past 1 and below 0.
-    mean, low, high = mean_interval(np.array([0.97, 0.5, 0.49]))
-    assert mean == pytest.approx(0.65333, abs=1e-4)
-    assert (low, high) == (0.0, 1.0)
-    mean, low, high = mean_interval(np.array([0.95, 0.96, 0.955]))
-    assert 0 < low < mean < high < 1
+    rows = _cell_rows({9: [0.97, 0.5, 0.49], 12: [0.95, 0.96, 0.955], 15: [0.95]})
+    cells = cell_summary(pd.DataFrame(rows))
+    wide, narrow, single = (cells[cells["n"] == n].iloc[0] for n in (9, 12, 15))
+    assert wide["mean"] == pytest.approx(0.65333, abs=1e-4)
+    assert (wide["low"], wide["high"]) == (0.0, 1.0)
+    assert 0 < narrow["low"] < narrow["mean"] < narrow["high"] < 1
     # One repeat: no interval over fits, as in the summary (not the test set's binomial one).
-    mean, low, high = mean_interval(np.array([0.95]))
-    assert mean == 0.95 and math.isnan(low) and math.isnan(high)
+    assert single["mean"] == 0.95 and math.isnan(single["low"]) and math.isnan(single["high"])
 
 
 def _cell_rows(values: dict[int, list[float]], factor: float = 1.0, model: str = "mlp") -> list[dict]:
@@ -346,7 +340,7 @@ def test_a_cell_reaches_its_goal_only_when_its_intervals_low_end_does(tmp_path):
     assert breaks["ci_low"] == pytest.approx(cells.loc[15, "low"])
     assert breaks["below_ci_low"] == pytest.approx(cells.loc[18, "low"])
     # The same judgment as the summary's meets_target on the same repeats.
-    from kryptonite_n.summary import summarise
+    from kryptonite_n.tables.summary import summarise
 
     metrics = table.assign(validation_acc=0.0, whole_set_acc=0.0)
     summary = summarise(metrics, {}, test_over_train=0.0).set_index("n")
@@ -378,7 +372,7 @@ def test_the_studys_fits_are_cells_where_they_are_the_same_computation():
     assert study_cells(config, "mlp") == {n: 1.0 for n in (9, 12, 15, 18, 24)}
     assert study_cells(config, "poly_logreg") == {n: 1.0 for n in (9, 12, 15, 18)}
     assert study_cells(config, "parity_gf2") == {n: 1.0 for n in (9, 12, 15, 18, 24, 30, 45)}
-    assert study_cells(prepare_config({"data_dir": "/published"}), "mlp") == {}
+    assert study_cells(prepare_config({"data_dir": None}) | {"data_dir": "/published"}, "mlp") == {}
     assert study_cells(prepare_config({"generator": {"rows_per_feature": 1500}}), "mlp") == {}
     assert study_cells(prepare_config({"generator": {"rows_per_feature": 1000}}), "mlp")[9] == 0.5
     # Another validation share than the study's: not the MLP's computation (it stops early on
@@ -390,7 +384,7 @@ def test_the_studys_fits_are_cells_where_they_are_the_same_computation():
     assert study_cells(limited, "mlp") == {9: 1.0, 12: 1.0}
     # A fitted n whose only cell within the limits is the study's needs no job.
     only_x1 = prepare_config({"scaling": {"train_rows": [1]}})
-    from kryptonite_n.scaling import fitted_dimensions
+    from kryptonite_n.plan.scaling import fitted_dimensions
 
     assert fitted_dimensions(only_x1, "mlp") == []
     assert fitted_dimensions(only_x1, "parity_gf2") == [60, 90]
@@ -400,7 +394,7 @@ def test_collect_takes_the_studys_fits_with_the_summarys_interval(tmp_path):
     """The cells that are the study's fits read its metrics tables, and their interval is the
     summary's (corrected resampled t over repeats that re-split one set), to the last digit."""
     from kryptonite_n import stats
-    from kryptonite_n.summary import summarise
+    from kryptonite_n.tables.summary import summarise
 
     config = prepare_config({"dimensions": [9], "repeats": 4,
                              "scaling": {"dimensions": [9], "train_rows": [0.5, 1], "repeats": 2}})
@@ -427,7 +421,7 @@ def test_collect_takes_the_studys_fits_with_the_summarys_interval(tmp_path):
     assert cell["ci_method"] == row["ci_method"] == stats.CORRECTED_T
     # One Bayes definition: the generator's exact limit of the study's layout, not 1 - p.
     truth = generate(9, config["seed"], GeneratorSettings(rows_per_feature=1, hidden_rows=1)).truth
-    from kryptonite_n.bayes import bayes_limit
+    from kryptonite_n.compute.bayes import bayes_limit
 
     assert cell["bayes_acc"] == bayes_limit(truth)["accuracy"]
     assert cell["bayes_acc"] != pytest.approx(1 - truth["flip_rate"], abs=1e-6)
@@ -437,7 +431,7 @@ def test_collect_takes_the_studys_fits_with_the_summarys_interval(tmp_path):
 
 def test_scaling_bayes_is_the_generators():
     """Item 14: a fitted cell's Bayes accuracy is bayes.py's (the generator's exact limit)."""
-    from kryptonite_n.bayes import bayes_limit
+    from kryptonite_n.compute.bayes import bayes_limit
 
     config = _config(train_rows=[0.0625], repeats=1)
     table = _scale("parity_gf2", 9, Limits(), config)

@@ -21,23 +21,31 @@ from kryptonite_n.stats import (
 
 
 def test_missing_values_are_left_out_and_two_repeats_have_an_interval():
-    low, high = mean_interval([0.5, float("nan"), None, 0.7])
+    interval = mean_interval([0.5, float("nan"), None, 0.7])
+    low, high = interval.low, interval.high
     # Two values 0.5 and 0.7: mean 0.6, standard error 0.1, t(0.975, 1) = 12.706.
     half = scipy_stats.t.ppf(0.975, 1) * 0.1
     assert (low, high) == pytest.approx((max(0.0, 0.6 - half), min(1.0, 0.6 + half)))
-    assert mean_interval([0.5]) == (None, None) and mean_interval([0.5, float("nan")]) == (None, None)
+    assert interval.mean == pytest.approx(0.6) and interval.count == 2
+    assert interval.half == pytest.approx(half)
+    for one in (mean_interval([0.5]), mean_interval([0.5, float("nan")])):
+        assert (one.mean, one.low, one.high, one.half, one.count) == (0.5, None, None, None, 1)
+    assert mean_interval([]).mean is None
 
 
 def test_the_level_and_the_clip_to_one():
     values = [0.90, 0.92, 0.94]
     wide, narrow = mean_interval(values, 0.95), mean_interval(values, 0.5)
-    assert narrow[1] - narrow[0] < wide[1] - wide[0]
+    assert narrow.high - narrow.low < wide.high - wide.low
     se = 0.02 / math.sqrt(3)
-    assert narrow == pytest.approx(
+    assert (narrow.low, narrow.high) == pytest.approx(
         (0.92 - scipy_stats.t.ppf(0.75, 2) * se, 0.92 + scipy_stats.t.ppf(0.75, 2) * se)
     )
-    assert mean_interval([0.99, 1.0, 0.8])[1] == 1.0
-    assert mean_interval([0.01, 0.0, 0.2])[0] == 0.0
+    assert mean_interval([0.99, 1.0, 0.8]).high == 1.0
+    assert mean_interval([0.01, 0.0, 0.2]).low == 0.0
+    # A difference is not an accuracy: without bounds, the interval is the t interval itself.
+    difference = mean_interval([-0.02, 0.01, 0.04], bounds=None)
+    assert difference.low == pytest.approx(0.01 - difference.half) and difference.low < 0
 
 
 def test_the_resampling_ratio_and_its_checks():

@@ -15,26 +15,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kryptonite_n import attacks
-from kryptonite_n.bayes import GENERATOR, LABEL_FREE_PARITY, bayes_limit, wilson_interval
-from kryptonite_n.data import (
+from kryptonite_n.compute import attacks
+from kryptonite_n.compute.bayes import bayes_limit, wilson_interval
+from kryptonite_n.compute.data import (
     DATASET_KEYS,
     SPLIT_CODES,
     GeneratorSettings,
-    Split,
     generate,
     generator_bayes_accuracy,
     make_split,
-    prepare_dataset,
     write_dataset,
 )
-from kryptonite_n.explore import feature_table
+from kryptonite_n.compute.explore import feature_table
+from kryptonite_n.compute.models import model_module
+from kryptonite_n.compute.models.driver import fit_model, training_informative
+from kryptonite_n.compute.prepare import prepare_dataset
+from kryptonite_n.contract import GENERATOR, LABEL_FREE_PARITY, FitTask, Split
 from kryptonite_n.io import write_npy
-from kryptonite_n.models import FitTask, model_module
-from kryptonite_n.models.driver import fit_model, training_informative
-from kryptonite_n.paths import dataset_files
-from kryptonite_n.report import pages, tables
-from kryptonite_n.summary import summarise
+from kryptonite_n.plan.paths import dataset_files
+from kryptonite_n.report import pages
+from kryptonite_n.tables import results as tables
+from kryptonite_n.tables.summary import summarise
 
 FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 RATIO = FRACTIONS["test"] / FRACTIONS["train"]

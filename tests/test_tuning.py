@@ -19,23 +19,25 @@ import pandas as pd
 import pytest
 import torch
 
-from kryptonite_n import tuning
-from kryptonite_n.bayes import bayes_limit
-from kryptonite_n.config import model_settings, prepare_config
-from kryptonite_n.data import (
+from kryptonite_n.compute import tuning
+from kryptonite_n.compute.bayes import bayes_limit
+from kryptonite_n.compute.data import (
     SPLIT_CODES,
     GeneratorSettings,
-    Split,
     generate,
     load_split,
     make_split,
     write_dataset,
     write_splits,
 )
+from kryptonite_n.compute.models import load_predictor, model_module
+from kryptonite_n.compute.nets import perceptron, training
+from kryptonite_n.compute.trials import best_settings, pruning_saving, read_best
+from kryptonite_n.contract import FitTask, Split
 from kryptonite_n.io import DataError
-from kryptonite_n.models import FitTask, load_predictor, model_module
-from kryptonite_n.nets import perceptron, training
-from kryptonite_n.paths import dataset_files as published_files
+from kryptonite_n.plan.config import check_tuning, model_settings, prepare_config
+from kryptonite_n.plan.paths import dataset_files as published_files
+from kryptonite_n.plan.tuning import CHOSEN, RANGED, searches, split_repeats
 
 ALL_FILES = ("X", "y", "hidden_X", "hidden_y", "truth")
 
@@ -75,7 +77,7 @@ def make_data(folder: Path) -> list[Path]:
     """A small generated dataset and the searched splits in ``folder``; returns the split files."""
     dataset = generate(N, seed=SEED, settings=GeneratorSettings(rows_per_feature=200, hidden_rows=300))
     write_dataset(dataset, dataset_files(folder, N))
-    repeats = tuning.split_repeats(SETTINGS)
+    repeats = split_repeats(SETTINGS)
     splits = [folder / f"split{repeat}.npy" for repeat in repeats]
     write_splits(dataset_files(folder, N)["y"], N, FRACTIONS, SEED, repeats, splits)
     return splits
@@ -144,14 +146,14 @@ def search_task(folder: Path, splits: list[Path], settings: dict) -> FitTask:
     """The FitTask a fit job of the searched splits' repeats builds."""
     X, y = np.load(dataset_files(folder, N)["X"]), np.load(dataset_files(folder, N)["y"])
     return FitTask(n=N, X=X, y=y, splits=[load_split(s) for s in splits],
-                   repeats=tuning.split_repeats(SETTINGS), settings=settings, seed=SEED)
+                   repeats=split_repeats(SETTINGS), settings=settings, seed=SEED)
 
 
 def test_the_tuned_mlp_is_never_below_the_papers_settings_on_validation(first_search):
     """The refit of the best trial (what mlp_tuned fits) against the paper-settings MLP, on the
     validation rows of the searched splits: the warm start makes the search unable to lose."""
     folder, splits, table = first_search
-    best = tuning.best_settings(table, SETTINGS)
+    best = best_settings(table, SETTINGS)
     tuned = model_module("mlp_tuned").fit(search_task(folder, splits, best["settings"]))
     paper = model_module("mlp").fit(search_task(folder, splits, PAPER))
     tuned_acc = np.mean([p.summary["best_validation_acc"] for p in tuned])
@@ -175,10 +177,10 @@ def fit_outputs(folder: Path, model: str, repeats: list[int]) -> dict:
 def test_the_tuned_fit_takes_over_the_paper_fit_exactly_when_the_papers_settings_won(first_search, tmp_path,
                                                                                      paper_wins):
     """No second training of the same networks: where trial 0 won, mlp_tuned is mlp's fit."""
-    from kryptonite_n.models.driver import fit_model
+    from kryptonite_n.compute.models.driver import fit_model
 
     folder, splits, table = first_search
-    repeats = tuning.split_repeats(SETTINGS)
+    repeats = split_repeats(SETTINGS)
     table = table.copy()
     best = table["validation_acc"].max()
     # Make the paper's trial (or another) the best one.
@@ -278,7 +280,8 @@ import os
 import signal
 import sys
 from pathlib import Path
-from kryptonite_n import tuning
+from kryptonite_n.compute import tuning
+from kryptonite_n.plan.tuning import split_repeats
 from tests.test_tuning import N, PAPER, SEED, SETTINGS, labelled
 folder = Path(sys.argv[1])
 train_trials = tuning.train_trials
@@ -294,7 +297,7 @@ def kill_in_the_second_batch(*args, **kwargs):
 tuning.train_trials = kill_in_the_second_batch
 tuning.AFTER_BATCH.append(batches.append)
 tuning.search("mlp", N, data_files=labelled(folder),
-              split_files=[folder / f"split{r}.npy" for r in tuning.split_repeats(SETTINGS)],
+              split_files=[folder / f"split{r}.npy" for r in split_repeats(SETTINGS)],
               journal=folder / "study.journal", settings=SETTINGS, seed=SEED, paper=PAPER)
 """
 
@@ -344,7 +347,7 @@ def test_best_settings_pick_the_highest_completed_validation_accuracy(tmp_path):
         "param_batch_size": [32, 64, 64, 32], "param_dropout": [0.0, 0.1, 0.05, 0.0],
         "param_weight_decay": [1e-5, 1e-4, 1e-3, 1e-6],
     })
-    best = tuning.best_settings(table, SETTINGS)
+    best = best_settings(table, SETTINGS)
     assert best["trial"] == 2  # 0.9 twice: the earlier trial
     assert best["settings"] == {
         "hidden_units": 20, "lr": 0.01, "weight_decay": 1e-3, "dropout": 0.05, "layers": 2,
@@ -352,13 +355,13 @@ def test_best_settings_pick_the_highest_completed_validation_accuracy(tmp_path):
         "max_epochs": SETTINGS["max_epochs"], "patience": SETTINGS["patience"]}
     table.assign(state="PRUNED").to_csv(tmp_path / "trials.csv", index=False)
     with pytest.raises(DataError, match=r"trials\.csv: no trial of the search completed"):
-        tuning.read_best(tmp_path / "trials.csv", SETTINGS)
+        read_best(tmp_path / "trials.csv", SETTINGS)
 
 
 def test_pruning_saving_bounds_the_epochs_saved():
     table = pd.DataFrame({"state": ["COMPLETE", "PRUNED", "PRUNED"], "epochs": [30, 5, 10],
                           "max_epochs": [40, 40, 40]})
-    saving = tuning.pruning_saving(table)
+    saving = pruning_saving(table)
     assert saving["epochs_run"] == 45 and saving["epochs_unpruned_at_most"] == 110
     assert saving["share_saved_at_most"] == pytest.approx(1 - 45 / 110)
 
@@ -369,20 +372,20 @@ def test_pruning_saving_bounds_the_epochs_saved():
     ({"space": {"weight_decay": {"low": 0.0, "high": 0.01, "log": True}}}, "tuning.space.weight_decay"),
 ])
 def test_bad_tuning_settings_name_the_key(change, key):
-    config = prepare_config({"repeats": 2, "tuning": change})
+    # The configuration's one path checks what the schema cannot say.
     with pytest.raises(DataError, match=key.replace(".", r"\.")):
-        tuning.check_settings(config)
+        prepare_config({"repeats": 2, "tuning": change})
 
 
 def test_schema_fills_the_tuning_defaults_and_rejects_unknown_keys():
     config = prepare_config({})
     assert config["tuning"]["workers"] == 1
     assert config["tuning"]["warm_start"] and config["tuning"]["splits"] >= 2
-    assert tuning.split_repeats(config["tuning"], 2) == [0, 1]  # no more splits than repeats
-    assert tuning.split_repeats(config["tuning"] | {"split_repeat": 1}, 10) == [1, 2, 3]
-    assert tuning.searches({"mlp": [9, 12], "mlp_tuned": [9]}) == {"mlp": [9]}
-    assert tuning.searches({"mlp": [9, 12], "mlp_tuned": []}) == {}
-    tuning.check_settings(config)
+    assert split_repeats(config["tuning"], 2) == [0, 1]  # no more splits than repeats
+    assert split_repeats(config["tuning"] | {"split_repeat": 1}, 10) == [1, 2, 3]
+    assert searches({"mlp": [9, 12], "mlp_tuned": [9]}) == {"mlp": [9]}
+    assert searches({"mlp": [9, 12], "mlp_tuned": []}) == {}
+    check_tuning(config)
     with pytest.raises(DataError, match="tuning"):
         prepare_config({"tuning": {"trails": 3}})
 
@@ -401,7 +404,7 @@ def test_the_space_contains_every_paper_setting(config_file):
     for n in [9, 12, 15, 18, *map(int, config["models"]["mlp"].get("by_n", {}))]:
         paper = model_settings(config, "mlp", n)
         full, params = tuning.paper_trial(paper, space)
-        searched = {key for key in (*tuning.RANGED, *tuning.CHOSEN) if tuning._distribution(key, space)}
+        searched = {key for key in (*RANGED, *CHOSEN) if tuning._distribution(key, space)}
         assert set(params) == searched - {"weight_decay"}, (n, paper)
         assert full["max_epochs"] == paper["max_epochs"] and full["patience"] == paper["patience"]
 
@@ -466,7 +469,7 @@ def test_trials_trained_together_equal_the_same_trials_one_by_one():
 
 def test_one_trainer_trains_the_paper_mlp_the_tuned_mlp_and_the_trials():
     """The autograd trainer is gone; the tuned MLP with the paper's settings is the paper's MLP."""
-    assert importlib.util.find_spec("kryptonite_n.nets.tuned") is None
+    assert importlib.util.find_spec("kryptonite_n.compute.nets.tuned") is None
     assert not (REPO / "src" / "kryptonite_n" / "nets" / "tuned.py").exists()
     paper = {"hidden_units": 12, "activation": "tanh", "optimizer": "sgd", "lr": 0.1, "dropout": 0.03,
              "batch_size": 64, "max_epochs": 15, "patience": 5}
@@ -541,18 +544,18 @@ def test_the_tuning_page_quotes_intervals_and_gaps_computed_from_the_results(fir
     row = context["per_n"][0]
     # The corrected resampled t (Nadeau and Bengio), as the summary's: 1/J + n_test/n_train.
     half = stats.t.ppf(0.975, 2) * np.std(tuned, ddof=1) * np.sqrt(1 / 3 + 0.2 / 0.6)
-    assert row["tuned_acc"]["mean"] == pytest.approx(np.mean(tuned))
-    assert row["tuned_acc"]["half"] == pytest.approx(half)
-    # The one definition of the limit: the generator's exact Bayes accuracy (kryptonite_n.bayes).
+    assert row["tuned_acc"].mean == pytest.approx(np.mean(tuned))
+    assert row["tuned_acc"].half == pytest.approx(half)
+    # The one definition of the limit: the generator's exact Bayes accuracy (kryptonite_n.compute.bayes).
     bayes = bayes_limit(json.loads(truth.read_text()))["accuracy"]
     assert bayes < 1 - json.loads(truth.read_text())["flip_rate"]
     assert row["bayes"] == pytest.approx(bayes) and row["gap"] == pytest.approx(bayes - np.mean(tuned))
     differences = np.subtract(tuned, paper)
-    assert row["difference"]["mean"] == pytest.approx(differences.mean())
+    assert row["difference"].mean == pytest.approx(differences.mean())
     assert row["best_validation"] == pytest.approx(trials["validation_acc"].max())
-    assert row["over_chance"]["mean"] == pytest.approx(np.mean(np.subtract(tuned, majority)))
-    assert row["chance_acc"]["mean"] == pytest.approx(np.mean(majority)) and row["beats_chance"]
-    saving = tuning.pruning_saving(trials)
+    assert row["over_chance"].mean == pytest.approx(np.mean(np.subtract(tuned, majority)))
+    assert row["chance_acc"].mean == pytest.approx(np.mean(majority)) and row["beats_chance"]
+    saving = pruning_saving(trials)
     assert context["epochs_run"] == saving["epochs_run"]
 
     text = pages.environment(REPO / "docs" / "templates").get_template("tuning.md.j2").render(

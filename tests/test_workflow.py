@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import REPO, WorkflowRun
 
-from kryptonite_n.compare import compare_runs, result_files
-from kryptonite_n.data import GeneratorSettings, generate
-from kryptonite_n.paths import dataset_files
+from kryptonite_n.compute.data import GeneratorSettings, generate
+from kryptonite_n.plan.paths import dataset_files
+from kryptonite_n.tables.compare import compare_runs, result_files
 
 pytestmark = pytest.mark.workflow
 

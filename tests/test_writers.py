@@ -21,7 +21,7 @@ import pytest
 from conftest import REPO
 
 from kryptonite_n import io
-from kryptonite_n.config import prepare_config
+from kryptonite_n.plan.config import prepare_config
 from kryptonite_n.report import pages, site
 from kryptonite_n.report.figures import Drawing, write_figure
 

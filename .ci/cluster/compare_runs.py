@@ -3,7 +3,7 @@
 Usage: python compare_runs.py REFERENCE_DIR OTHER_DIR
 
 Both directories are Snakemake working directories; the rules of the comparison are those of
-``kryptonite_n.compare`` (arrays bit-identical, CSV and JSON values identical except run
+``kryptonite_n.tables.compare`` (arrays bit-identical, CSV and JSON values identical except run
 measurements). Prints the counts and every difference; exit status 1 on any difference.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kryptonite_n.compare import compare_runs
+from kryptonite_n.tables.compare import compare_runs
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,21 +23,39 @@ PLAIN_T = "t"
 CORRECTED_T = "corrected_resampled_t"
 
 
-def mean_interval(values: Iterable[float], level: float = 0.95, *,
-                  test_over_train: float = 0.0) -> tuple[float | None, float | None]:
-    """Interval of the mean of ``values`` in [0, 1] (None, None for fewer than two values).
+@dataclass(frozen=True)
+class MeanInterval:
+    """The mean of some values and the t interval of that mean (bounds None with fewer than
+    two values; mean None with none). ``half`` is the interval's half-width before any bounds."""
+
+    mean: float | None
+    low: float | None
+    high: float | None
+    half: float | None
+    count: int
+
+
+def mean_interval(values: Iterable[float], level: float = 0.95, *, test_over_train: float = 0.0,
+                  bounds: tuple[float, float] | None = (0.0, 1.0)) -> MeanInterval:
+    """The mean of ``values`` (None and NaN left out) and its interval, within ``bounds``.
 
     The repeats are few (2 to 10), so the t quantile, not the normal one: with 2 repeats the
     plain 95 % interval is 12.7 standard errors wide on each side, as it should be.
     ``test_over_train`` > 0 widens it for repeats that re-split the same rows (module docstring).
+    Accuracies live in [0, 1], the default ``bounds``: a bound beyond them says nothing more
+    than the bound itself. A difference of accuracies takes ``bounds=None``.
     """
     array = np.asarray([float(v) for v in values if v is not None and not math.isnan(float(v))])
-    if len(array) < 2:
-        return None, None
+    if len(array) == 0:
+        return MeanInterval(None, None, None, None, 0)
     mean = float(array.mean())
+    if len(array) < 2:
+        return MeanInterval(mean, None, None, None, 1)
     half = half_width(array, level, test_over_train=test_over_train)
-    # Accuracies live in [0, 1]: a bound beyond it says nothing more than the bound itself.
-    return max(0.0, mean - half), min(1.0, mean + half)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(bounds[0], low), min(bounds[1], high)
+    return MeanInterval(mean, low, high, half, len(array))
 
 
 def half_width(values: np.ndarray, level: float = 0.95, *, test_over_train: float = 0.0) -> float:

@@ -13,7 +13,7 @@ rule attack_model:
         splits=rules.split_dataset.output.splits,
         features=rules.explore_dataset.output.features,
         models=PLAN.per_repeat(paths.FIT_FILES["model"]),
-        code=code_of("kryptonite_n.attacks"),
+        code=lambda wildcards: code("attack_model", models=[wildcards.model]),
     output:
         table=paths.ADVERSARIAL_PART,
         carbon=paths.CARBON_ATTACK,
@@ -39,7 +39,8 @@ rule attack_model:
 
 rule aggregate_adversarial:
     input:
-        PLAN.fits(paths.ADVERSARIAL_PART, PLAN.attacked),
+        parts=PLAN.fits(paths.ADVERSARIAL_PART, PLAN.attacked),
+        code=code("aggregate_adversarial"),
     output:
         paths.ADVERSARIAL,
     log:
@@ -61,7 +62,7 @@ rule fit_activation_variant:
     input:
         **DATASET,
         splits=rules.split_dataset.output.splits,
-        code=model_code(SOURCE, NETWORK_MODEL),
+        code=code("fit_model", models=[NETWORK_MODEL]),
     output:
         **PLAN.fit_outputs(NETWORK_MODEL, paths.VARIANT),
         carbon=paths.CARBON_VARIANT,
@@ -94,10 +95,7 @@ rule analyse_networks:
         **DATASET,
         splits=rules.split_dataset.output.splits,
         features=rules.explore_dataset.output.features,
-        code=[
-            code_of("kryptonite_n.nets.inspection"),
-            code_of("kryptonite_n.attacks"),
-        ],
+        code=code("analyse_networks", models=[NETWORK_MODEL]),
     output:
         layers=paths.NETWORK_LAYERS_PART,
         robustness=paths.NETWORK_ROBUSTNESS_PART,
@@ -129,7 +127,9 @@ rule map_decision_boundary:
         models=lambda wildcards: [e["file"] for e in PLAN.boundary_entries(wildcards.n)],
         split=paths.SPLIT.replace("{repeat}", str(REPEATS[0])),
         features=rules.explore_dataset.output.features,
-        code=code_of("kryptonite_n.boundary"),
+        code=lambda wildcards: code(
+            "map_decision_boundary", models=PLAN.boundary_models(wildcards.n)
+        ),
     output:
         table=paths.BOUNDARY,
         carbon=paths.CARBON_BOUNDARY,
@@ -155,6 +155,7 @@ rule aggregate_network_analysis:
     input:
         layers=expand(paths.NETWORK_LAYERS_PART, n=PLAN.analysed),
         robustness=expand(paths.NETWORK_ROBUSTNESS_PART, n=PLAN.analysed),
+        code=code("aggregate_network_analysis"),
     output:
         layers=paths.NETWORK_LAYERS,
         robustness=paths.ACTIVATION_ROBUSTNESS,

@@ -1,18 +1,19 @@
 # Carbon: every compute job writes its own small CSV under results/carbon/ (one row per
-# measured phase, see kryptonite_n.carbon); this stage gathers them into results/carbon.csv.
+# measured phase, see kryptonite_n.compute.carbon); this stage gathers them into results/carbon.csv.
 #
 # The jobs read carbon.enabled and carbon.country from the config, not as params, on purpose:
 # accounting never changes a result, so changing it must not rerun the science. The jobs
 # record energy and what CodeCarbon found; the emissions (for carbon.country) and the TDP used
 # where CodeCarbon's is implausible (carbon.tdp_w, carbon.tdp_floor_w) are applied here, so
 # changing them reruns only this aggregation and the report. Here too the machine's CPU and
-# RAM power is shared among the phases running at the same time (kryptonite_n.carbon_share). The report's own jobs, which read results/carbon.csv,
+# RAM power is shared among the phases running at the same time (kryptonite_n.compute.carbon_share). The report's own jobs, which read results/carbon.csv,
 # keep theirs apart in results/carbon/report.csv: anything else would be a cycle.
 
 
 rule aggregate_carbon:
     input:
-        PLAN.carbon_inputs(),
+        parts=PLAN.carbon_inputs(),
+        code=code("aggregate_carbon"),
     output:
         paths.CARBON,
     log:
@@ -35,7 +36,8 @@ rule aggregate_carbon:
 
 rule aggregate_report_carbon:
     input:
-        PLAN.report_carbon_parts(),
+        parts=PLAN.report_carbon_parts(),
+        code=code("aggregate_carbon"),
     output:
         paths.CARBON_REPORT,
     log:

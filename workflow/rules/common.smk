@@ -1,29 +1,21 @@
 # Input functions and small helpers: the only Python in rules/. What the configuration asks
-# for is kryptonite_n.plan, the file names kryptonite_n.paths, what a model is its spec.
-# Planning imports no plotting or ML stack: each cluster job parses this again.
+# for is kryptonite_n.plan.study, the file names kryptonite_n.plan.paths, what a model is its
+# spec (kryptonite_n.plan.models), the code a job runs kryptonite_n.plan.code. A parse imports
+# kryptonite_n.plan alone (no plotting or ML stack): each cluster job parses this again.
 import sys
 from pathlib import Path
 
-from kryptonite_n import paths, scaling, tuning
-from kryptonite_n.config import model_settings, prepare_config
-from kryptonite_n.data import check_published_folder
-from kryptonite_n.models import spec
-from kryptonite_n.plan import (
-    NETWORK_MODEL,
-    StudyPlan,
-    code_closure,
-    figure_code,
-    model_code,
-    module_file,
-)
-from kryptonite_n.report.catalogue import PAGES, family_inputs
+from kryptonite_n.plan import paths, scaling, tuning
+from kryptonite_n.plan.catalogue import PAGES, family_inputs
+from kryptonite_n.plan.code import script_code
+from kryptonite_n.plan.config import model_settings, prepare_config
+from kryptonite_n.plan.models import spec
+from kryptonite_n.plan.study import NETWORK_MODEL, StudyPlan
 
 config.update(
     prepare_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 )
 
-if config["data_dir"] is not None:
-    check_published_folder(config["data_dir"], config["dimensions"])
 PLAN = StudyPlan(config)
 REPEATS = PLAN.repeats
 DATASET = PLAN.dataset
@@ -31,7 +23,6 @@ ATTACKS = config["attacks"]
 NETWORK = config["network_analysis"]
 TUNING = config["tuning"]
 REPO = Path(workflow.basedir).parent
-SOURCE = REPO / "src" / "kryptonite_n"
 TEMPLATES = REPO / "docs" / "templates"
 STATIC = {
     "embed": REPO / "docs" / "static" / "javascripts" / "embed.js",
@@ -45,9 +36,11 @@ wildcard_constraints:
     repeat=r"\d+",
 
 
-def code_of(module):
-    """A library module's file: an input, so that editing it reruns the jobs that use it."""
-    return module_file(SOURCE, module)
+def code(script, models=(), families=None):
+    """The library files ``scripts/<script>.py`` runs (with the registry's ``models`` and the
+    figure ``families`` it loads by name): a rule's ``code`` input, so that editing any of
+    them reruns the rule's jobs (kryptonite_n.plan.code)."""
+    return script_code(REPO, script, models=models, families=families)
 
 
 def fit_resource(model, key):

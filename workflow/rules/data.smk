@@ -4,6 +4,7 @@
 rule prepare_dataset:
     input:
         published_inputs,
+        code=code("prepare_dataset"),
     output:
         **DATASET,
         carbon=paths.CARBON_DATA,
@@ -28,6 +29,7 @@ rule prepare_dataset:
 rule split_dataset:
     input:
         y=rules.prepare_dataset.output.y,
+        code=code("split_dataset"),
     output:
         splits=PLAN.per_repeat(paths.SPLIT),
         carbon=paths.CARBON_SPLIT,
@@ -52,6 +54,7 @@ rule split_dataset:
 rule explore_dataset:
     input:
         **DATASET,
+        code=code("explore_dataset"),
     output:
         **paths.EXPLORATION,
         carbon=paths.CARBON_EXPLORE,

@@ -10,7 +10,7 @@ for model in PLAN.settings_models:
         input:
             **DATASET,
             splits=rules.split_dataset.output.splits,
-            code=model_code(SOURCE, model),
+            code=code("fit_model", models=[model]),
         output:
             **PLAN.fit_outputs(model),
             carbon=paths.CARBON_FIT.replace("{model}", model),

@@ -13,7 +13,7 @@ for family in PLAN.drawn:
         input:
             **family_inputs(family, PLAN.report_sources()),
             **({"upstream": PLAN.upstream_targets()} if family == "runtime" else {}),
-            code=figure_code(SOURCE),
+            code=code("draw_figures", families=[family]),
         output:
             **PLAN.drawn[family],
             carbon=paths.fill(paths.CARBON_REPORT_JOB, job=f"draw_{family}_figures"),
@@ -37,6 +37,7 @@ for family in PLAN.drawn:
 rule prepare_assets:
     input:
         **{name: str(path) for name, path in STATIC.items()},
+        code=code("prepare_assets"),
     output:
         **paths.REPORT_ASSETS,
         carbon=paths.fill(paths.CARBON_REPORT_JOB, job="prepare_assets"),
@@ -62,7 +63,7 @@ rule render_pages:
         **PLAN.page_sources(),
         figures=PLAN.figure_files("js"),
         templates=sorted(str(path) for path in TEMPLATES.glob("*.j2")),
-        code=code_closure(SOURCE, "kryptonite_n.report.pages"),
+        code=code("render_pages"),
     output:
         **{page: paths.fill(paths.PAGE, page=page) for page in PAGES},
         config=paths.REPORT_CONFIG,
@@ -105,7 +106,7 @@ rule build_site:
         + [paths.RULEGRAPH],
         assets=list(paths.REPORT_ASSETS.values()),
         mkdocs=str(REPO / "mkdocs.yml"),
-        code=code_closure(SOURCE, "kryptonite_n.report.site"),
+        code=code("build_site"),
     output:
         site=directory(paths.SITE),
         config=paths.MKDOCS_CONFIG,

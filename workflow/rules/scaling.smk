@@ -11,7 +11,7 @@ for model in PLAN.scaled:
         name:
             f"scale_{model}"
         input:
-            code=model_code(SOURCE, model),
+            code=code("scale_model", models=[model]),
         output:
             table=paths.SCALING_PART.replace("{model}", model),
             carbon=paths.CARBON_SCALE.replace("{model}", model),
@@ -45,6 +45,7 @@ rule collect_scaling:
     input:
         tables=PLAN.scaling_tables(),
         metrics=scaling.study_metrics(config),
+        code=code("collect_scaling"),
     output:
         table=paths.SCALING,
         breaks=scaling.BREAKS,

@@ -6,6 +6,7 @@ rule summarise_models:
     input:
         tables=PLAN.fits(paths.METRICS_TABLE),
         truths=expand(paths.DATASET["truth"], n=PLAN.dimensions),
+        code=code("summarise_models"),
     output:
         summary=paths.SUMMARY,
     log:
@@ -34,6 +35,7 @@ rule choose_hidden_labels:
     input:
         tables=PLAN.fits(paths.METRICS_TABLE),
         predictions=PLAN.fits(paths.FIT_FILES["hidden_predictions"]),
+        code=code("choose_hidden_labels"),
     output:
         labels=expand(paths.HIDDEN_SUBMISSION, n=PLAN.hidden_dimensions),
         choice=paths.HIDDEN_CHOICE,
@@ -59,6 +61,7 @@ rule collect_support:
     input:
         metrics=PLAN.fits(paths.FIT_FILES["metrics"], PLAN.support_models),
         truths=expand(paths.DATASET["truth"], n=PLAN.dimensions),
+        code=code("collect_support"),
     output:
         support=paths.SUPPORT,
     log:

@@ -1,6 +1,6 @@
 # Tuning: an Optuna search per (model, n) over tuning.space, warm-started with the model's own
 # (the paper's) settings for n, then the best trial refitted on every repeat as model
-# <model>_tuned (kryptonite_n.tuning.TUNABLE) with the usual driver.
+# <model>_tuned (kryptonite_n.plan.tuning.TUNABLE) with the usual driver.
 #
 # tune_model runs trials until the study has tuning.trials finished ones; with
 # tuning.workers = k, k such jobs share the study's journal file. The journal
@@ -16,7 +16,7 @@ rule tune_model:
             paths.fill(paths.SPLIT, n=wildcards.n, repeat=repeat)
             for repeat in tuning.split_repeats(TUNING, config["repeats"])
         ],
-        code=[code_of("kryptonite_n.tuning"), code_of("kryptonite_n.nets.training")],
+        code=code("tune_model"),
     output:
         worker=paths.TUNING_WORKER,
         carbon=paths.CARBON_TUNE,
@@ -50,6 +50,7 @@ rule tune_model:
 rule collect_trials:
     input:
         workers=lambda wildcards: PLAN.worker_records(wildcards.model, wildcards.n),
+        code=code("collect_trials"),
     output:
         trials=paths.TRIALS,
         importances=paths.IMPORTANCES,
@@ -85,7 +86,7 @@ for model, tuned in tuning.TUNABLE.items():
             paper=lambda wildcards, model=model: tuning.paper_fit_files(
                 PLAN.fitted, model, wildcards.n, REPEATS
             ),
-            code=model_code(SOURCE, tuned),
+            code=code("fit_tuned_model", models=[tuned]),
         output:
             **PLAN.fit_outputs(tuned),
             carbon=paths.CARBON_FIT.replace("{model}", tuned),

@@ -20,23 +20,27 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from kryptonite_n.bayes import is_estimate
-from kryptonite_n.data import TARGETS
-from kryptonite_n.explore import THRESHOLD_METHOD, separation_summary
+from kryptonite_n.compute.bayes import is_estimate
+from kryptonite_n.compute.carbon import phase
+from kryptonite_n.compute.data import TARGETS
+from kryptonite_n.compute.explore import THRESHOLD_METHOD, informative_features, separation_summary
 from kryptonite_n.io import atomic_path, write_csv
-from kryptonite_n.models import specs
-from kryptonite_n.report import tables
-from kryptonite_n.report.catalogue import PAGES
+from kryptonite_n.plan.catalogue import PAGES
+from kryptonite_n.plan.config import model_dimensions, model_settings, settings_origin
+from kryptonite_n.plan.models import spec, specs
 from kryptonite_n.report.figures import (
     ADVERSARIAL_COLUMNS,
     FIGURES,
     as_lists,
 )
+from kryptonite_n.report.figures.sustainability import sustainability_context
 from kryptonite_n.report.scaling_page import scaling_context
-from kryptonite_n.report.tables import MODEL_DESCRIPTIONS, model_label
+from kryptonite_n.report.site import draw_rule_graph
 from kryptonite_n.report.tuning_page import tuning_context
 from kryptonite_n.stats import CORRECTED_T, half_width, resampling_ratio
-from kryptonite_n.summary import choose_models
+from kryptonite_n.tables import results as tables
+from kryptonite_n.tables.results import MODEL_DESCRIPTIONS, model_label
+from kryptonite_n.tables.summary import choose_models
 
 #: Models whose informative set comes from the noise shapes (the feature-selection oracle),
 #: not from the labels: they show the data's structure but cannot refute a claim about
@@ -113,10 +117,6 @@ def _features(inputs: Mapping[str, list[str]]) -> dict[int, pd.DataFrame]:
             for p in inputs.get("features", [])}
 
 
-def _informative(table: pd.DataFrame) -> list[int]:
-    return table.loc[table["informative"].astype(str).str.lower() == "true", "feature"].astype(int).tolist()
-
-
 def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> dict[str, Any]:
     truths = tables.read_truths(inputs.get("truth", []))
     limits = tables.bayes_limits(truths)
@@ -131,7 +131,7 @@ def data_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -> 
                "bayes_source": limit["bayes_source"], "flipped_rows": truth.get("flipped_rows"),
                "uniform": counts.get("uniform", 0), "laplace": counts.get("laplace", 0),
                "gaussian": counts.get("gaussian", 0),
-               "informative": _informative(table) if table is not None else [],
+               "informative": informative_features(table) if table is not None else [],
                "true_informative": truth.get("informative")}
         if table is not None and "true_family" in table.columns:
             row["families_match"] = int((table["family"] == table["true_family"]).sum())
@@ -273,8 +273,6 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
 def settings_notes(config: Mapping[str, Any], studied: Sequence[int]) -> list[dict]:
     """Per model with a per-n table and studied n without a row of their own: which row it used
     (the nearest n's), and which settings it took from its training rows instead."""
-    from kryptonite_n.config import model_dimensions, settings_origin
-    from kryptonite_n.models import spec
 
     notes = []
     models = config.get("models", {})
@@ -514,7 +512,6 @@ def network_table(network: pd.DataFrame) -> list[dict]:
 def attacked_network_rows(network_rows: list[dict], config: Mapping[str, Any]) -> list[dict]:
     """The network-analysis rows of the attacked MLP: at each n, the activation its settings use
     (the analysis retrains it with each activation, same settings and seeds)."""
-    from kryptonite_n.config import model_settings
 
     inspected = [s.name for s in specs() if s.inspected]
     if not inspected or not config.get("models", {}).get(inspected[0]):
@@ -560,7 +557,6 @@ def robustness_context(inputs: Mapping[str, list[str]],
 
 
 def carbon_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
-    from kryptonite_n.report.figures.sustainability import sustainability_context
 
     return sustainability_context(inputs)
 
@@ -644,8 +640,6 @@ def render_pages(templates_dir: Path | str, inputs: Mapping[str, object], output
     ``outputs['runtimes']`` (optional) records the benchmarks of the jobs finished by then, the
     ones the Reproducibility page counts: jobs outside the pages' inputs may finish meanwhile.
     """
-    from kryptonite_n.carbon import phase
-    from kryptonite_n.report.site import draw_rule_graph
 
     with phase("report"):
         with atomic_path(outputs["config"]) as tmp:

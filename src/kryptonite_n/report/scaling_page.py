@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from kryptonite_n.config import model_settings
-from kryptonite_n.models import specs
-from kryptonite_n.report.tables import model_label
-from kryptonite_n.scaling import (
-    STUDY_FIT,
+from kryptonite_n.compute.scaling import STUDY_FIT
+from kryptonite_n.plan.config import model_settings
+from kryptonite_n.plan.models import specs
+from kryptonite_n.tables.results import model_label
+from kryptonite_n.tables.scaling import (
     binary_entropy,
     cost_slopes,
     factor_label,

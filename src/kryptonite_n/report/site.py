@@ -19,8 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from kryptonite_n.carbon import phase
+from kryptonite_n.compute.carbon import phase
 from kryptonite_n.io import DataError, atomic_path
+from kryptonite_n.report.figures import vega_lite_version
 
 #: Where the vendored bundle sits inside the docs folder (mkdocs.yml lists it).
 BUNDLE = "javascripts/vendor/vega-bundle.js"
@@ -33,7 +34,6 @@ def vega_bundle() -> str:
     """
     import vl_convert
 
-    from kryptonite_n.report.figures import vega_lite_version
 
     version = vega_lite_version()
     header = (f"/* Vega {vl_convert.get_vega_version()}, Vega-Lite {version}, Vega-Embed "

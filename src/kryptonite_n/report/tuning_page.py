@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n import stats
-from kryptonite_n.config import model_settings
-from kryptonite_n.report import tables
-from kryptonite_n.report.tables import model_label
-from kryptonite_n.tuning import best_settings, pruning_saving, tuned_name
+from kryptonite_n.compute.trials import best_settings, pruning_saving
+from kryptonite_n.plan.config import model_settings
+from kryptonite_n.plan.tuning import tuned_name
+from kryptonite_n.tables import results as tables
+from kryptonite_n.tables.results import model_label
 
 TRIAL_COLUMNS = ("trial", "state", "validation_acc", "epochs", "max_epochs")
 IMPORTANCE_COLUMNS = ("param", "importance")
@@ -51,20 +52,6 @@ def read_trials(paths: Sequence[str | Path]) -> pd.DataFrame:
     return data
 
 
-def mean_interval(values: Sequence[float], test_over_train: float = 0.0) -> dict[str, float | None]:
-    """Mean and its 95 % t interval (None with fewer than two values; corrected for re-splits
-    when ``test_over_train`` > 0), not clipped to [0, 1] as ``stats.mean_interval`` is: the page
-    also gives intervals of differences."""
-    values = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
-    if len(values) == 0:
-        return {"mean": None, "low": None, "high": None, "half": None, "count": 0}
-    mean = float(values.mean())
-    if len(values) < 2:
-        return {"mean": mean, "low": None, "high": None, "half": None, "count": 1}
-    half = stats.half_width(values, test_over_train=test_over_train)
-    return {"mean": mean, "low": mean - half, "high": mean + half, "half": half, "count": len(values)}
-
-
 def show(value: Any) -> str:
     """A setting as the table prints it: floats to three significant digits."""
     if value is None:
@@ -89,8 +76,9 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
     limits = tables.bayes_limits(tables.read_truths(inputs.get("truth", []))).set_index("n")
     ratio = stats.resampling_ratio(config["split"])
 
-    def interval(values: Sequence[float]) -> dict[str, float | None]:
-        return mean_interval(values, ratio)
+    def interval(values: Sequence[float]) -> stats.MeanInterval:
+        # Unbounded: the page also gives intervals of differences.
+        return stats.mean_interval(values, test_over_train=ratio, bounds=None)
 
     rows = []
     for (model, n), group in trials.groupby(["model", "n"], sort=True):
@@ -127,12 +115,12 @@ def tuning_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
             "tuned_settings": ({key: show(best["settings"].get(key)) for key in SETTINGS_SHOWN}
                                if best else None),
             "paper_acc": paper_acc, "tuned_acc": tuned_acc, "difference": difference, "bayes": bayes,
-            "gap": bayes - tuned_acc["mean"] if bayes is not None and tuned_acc["mean"] is not None else None,
-            "within_point": (bayes - tuned_acc["mean"] <= 0.01)
-            if bayes is not None and tuned_acc["mean"] is not None else None,
+            "gap": bayes - tuned_acc.mean if bayes is not None and tuned_acc.mean is not None else None,
+            "within_point": (bayes - tuned_acc.mean <= 0.01)
+            if bayes is not None and tuned_acc.mean is not None else None,
             "chance_acc": interval(tuned_rows["majority_acc"]),
             "over_chance": over_chance,
-            "beats_chance": (over_chance["low"] > 0) if over_chance["low"] is not None else None,
+            "beats_chance": (over_chance.low > 0) if over_chance.low is not None else None,
             "saving": saving,
             # Completed trials stopped by their epoch limit, not by early stopping: still
             # improving, so a longer budget is what they would need.

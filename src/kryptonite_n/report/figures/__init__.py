@@ -1,7 +1,7 @@
 """The report's figures: Altair charts drawn from result files, one module per page.
 
 Which figures exist, their families and the inputs they need is data in
-``kryptonite_n.report.catalogue`` (the workflow plans from it without importing Altair); the
+``kryptonite_n.plan.catalogue`` (the workflow plans from it without importing Altair); the
 function that draws each lives in the module of its page (``data``, ``models``, ``secret``,
 ``robustness``, ``sustainability``, ``reproducibility``) and returns a ``Drawing``: the chart,
 the table it draws and a sentence describing it. Each figure ships three files: its spec as a
@@ -12,15 +12,19 @@ here, once, instead of in the browser on every page load.
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
+from tqdm import tqdm
 
+from kryptonite_n.compute.carbon import phase
 from kryptonite_n.io import atomic_path
-from kryptonite_n.report.catalogue import BY_NAME, FAMILIES, FIGURES, drawer, family_inputs, figure_names
+from kryptonite_n.plan.catalogue import BY_NAME, FAMILIES, FIGURES, family_inputs, figure_names
 from kryptonite_n.report.figures._shared import OKABE_ITO, Drawing
 from kryptonite_n.report.figures.data import xor_slice
 from kryptonite_n.report.figures.models import support_grid, thin_curves
@@ -125,10 +129,6 @@ def draw_family(family: str, inputs: Mapping[str, object], outputs: Mapping[str,
 
     ``outputs`` holds ``{name}`` (the spec script), ``{name}_svg`` and ``{name}_csv``.
     """
-    from tqdm import tqdm
-
-    from kryptonite_n.carbon import phase
-
     inputs = {**as_lists(inputs), "logs": [str(logs_dir)]}
     names = figure_names(family, inputs)
     missing = [name for name in names
@@ -140,3 +140,9 @@ def draw_family(family: str, inputs: Mapping[str, object], outputs: Mapping[str,
             write_figure(drawer(name)(inputs), name, outputs[name], outputs[f"{name}_svg"],
                          outputs[f"{name}_csv"])
     return names
+
+
+def drawer(name: str) -> Callable[[Mapping[str, Sequence]], Any]:
+    """The function that draws figure ``name`` (imports its page's drawing module)."""
+    module, function = BY_NAME[name].draw.split(":")
+    return getattr(importlib.import_module(f"kryptonite_n.report.figures.{module}"), function)

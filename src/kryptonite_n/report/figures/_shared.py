@@ -11,8 +11,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from kryptonite_n.report import tables
-from kryptonite_n.report.tables import model_label
+from kryptonite_n.tables import results as tables
+from kryptonite_n.tables.results import model_label
 
 Inputs = Mapping[str, Sequence[str | Path]]
 

@@ -8,8 +8,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from kryptonite_n import streams
+from kryptonite_n.compute.explore import feature_thresholds, informative_features, separation
+from kryptonite_n.compute.gf2 import search_parity
 from kryptonite_n.io import DataError
-from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import (
     FAMILY_COLOURS,
     LABEL_COLOURS,
@@ -18,11 +20,11 @@ from kryptonite_n.report.figures._shared import (
     Inputs,
     count,
     empty,
-    informative,
     list_n,
     n_param,
     round_frame,
 )
+from kryptonite_n.tables import results as tables
 
 #: Points per n kept for scatter plots: enough to see the structure, small enough to ship.
 SCATTER_POINTS = 1200
@@ -110,7 +112,7 @@ def draw_pca(inputs: Inputs) -> Drawing:
 
 
 def xor_slice(X: np.ndarray, y: np.ndarray, informative: Sequence[int], max_points: int,
-              seed: int = 0) -> pd.DataFrame:
+              n: int = 0) -> pd.DataFrame:
     """Rows where the informative bits other than the first two have even parity.
 
     On that slice the label is the XOR of the first two informative bits (up to the label
@@ -122,7 +124,7 @@ def xor_slice(X: np.ndarray, y: np.ndarray, informative: Sequence[int], max_poin
     a, b, rest = informative[0], informative[1], informative[2:]
     bits = (np.asarray(X)[:, rest] > 0.5).astype(np.int64)
     on_slice = np.flatnonzero(bits.sum(axis=1) % 2 == 0)
-    rng = np.random.default_rng(seed)
+    rng = streams.rng("xor_slice_sample", n=n)
     if len(on_slice) > max_points:
         on_slice = np.sort(rng.choice(on_slice, size=max_points, replace=False))
     return pd.DataFrame({
@@ -136,12 +138,10 @@ def xor_slice(X: np.ndarray, y: np.ndarray, informative: Sequence[int], max_poin
 def slice_features(table: pd.DataFrame, X: np.ndarray, y: np.ndarray, n: int) -> tuple[list[int], str]:
     """The informative set the slice is drawn on, and where it comes from: the noise shapes when
     they separate the features, else the parity the GF(2) search finds on the labelled rows."""
-    from kryptonite_n.explore import feature_thresholds, separation
-    from kryptonite_n.gf2 import search_parity
 
     if "family" not in table.columns or separation(table) is None:
-        return informative(table), "noise shapes"
-    rng = np.random.default_rng(np.random.SeedSequence([n, 0x511CE]))
+        return informative_features(table), "noise shapes"
+    rng = streams.rng("xor_slice_search", n=n)
     w, _ = search_parity(np.asarray(X) > feature_thresholds(X), np.asarray(y), extra_rows=4, rng=rng,
                          max_subsets=2000, miss_probability=1e-6)
     return np.flatnonzero(w[:n]).tolist(), "GF(2) search"
@@ -158,7 +158,7 @@ def draw_xor_slice(inputs: Inputs) -> Drawing:
         if len(chosen) < 2:
             continue  # no parity of two or more features found: nothing to slice
         sources.add(source)
-        frame = xor_slice(X, y, chosen, SCATTER_POINTS, seed=n)
+        frame = xor_slice(X, y, chosen, SCATTER_POINTS, n=n)
         frame.insert(0, "n", n)
         frames.append(frame)
     if not frames:

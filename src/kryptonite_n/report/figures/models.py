@@ -9,9 +9,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from kryptonite_n.data import TARGETS
+from kryptonite_n.compute.data import TARGETS
+from kryptonite_n.compute.explore import informative_features
 from kryptonite_n.io import DataError
-from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import (
     REFERENCE_GREY,
     WIDTH,
@@ -19,13 +19,13 @@ from kryptonite_n.report.figures._shared import (
     Inputs,
     count,
     empty,
-    informative,
     legend_toggle,
     list_n,
     model_order,
     n_param,
     round_frame,
 )
+from kryptonite_n.tables import results as tables
 
 #: Points per training curve: a thousand epochs of ten repeats of seven n would not ship well
 #: (60 points over a 250-pixel panel still show every turn of the curve).
@@ -191,7 +191,7 @@ def support_grid(support: pd.DataFrame, features: Mapping[int, pd.DataFrame]) ->
     """One row per (n, who, feature): is the feature in the support, and how often across rows."""
     rows = []
     for n, table in sorted(features.items()):
-        inferred = set(informative(table))
+        inferred = set(informative_features(table))
         references = {"noise shape (inferred)": inferred}
         if "true_family" in table.columns:
             references = {"truth (generator)": set(table.loc[table["true_family"] != "uniform", "feature"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import altair as alt
 
-from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import (
     WIDTH,
     Drawing,
@@ -14,6 +13,7 @@ from kryptonite_n.report.figures._shared import (
     legend_toggle,
     round_frame,
 )
+from kryptonite_n.tables import results as tables
 
 
 def draw_runtimes(inputs: Inputs) -> Drawing:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.io import DataError
-from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import (
     Drawing,
     Inputs,
@@ -27,6 +26,7 @@ from kryptonite_n.report.figures._shared import (
     n_param,
     round_frame,
 )
+from kryptonite_n.tables import results as tables
 
 ADVERSARIAL_COLUMNS = ("model", "n", "repeat", "scope", "attack", "bound", "eps", "clean_acc",
                        "robust_acc", "label_preserving_acc", "points", "label_preserving_points")

@@ -6,10 +6,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from kryptonite_n.compute.scaling import STUDY_FIT
 from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty, model_order
-from kryptonite_n.report.tables import model_label
-from kryptonite_n.scaling import (
-    STUDY_FIT,
+from kryptonite_n.tables.results import model_label
+from kryptonite_n.tables.scaling import (
     cell_summary,
     factor_label,
     parity_rows_floor,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import altair as alt
 
-from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import (
     FAMILY_COLOURS,
     LOG_TICKS,
@@ -17,6 +16,7 @@ from kryptonite_n.report.figures._shared import (
     list_n,
     round_frame,
 )
+from kryptonite_n.tables import results as tables
 
 
 def draw_families(inputs: Inputs) -> Drawing:

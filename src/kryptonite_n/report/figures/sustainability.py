@@ -4,7 +4,7 @@ numbers its text quotes (``sustainability_context``), from results/carbon.csv.
 Every figure of energy on the page is an estimate unless a meter read the CPU (RAPL...), and
 even then the RAM's is CodeCarbon's model: nothing here is called measured. The energy shown
 is the energy *charged*: the machine's CPU and RAM power shared among the phases running at
-the same time, so that no watt counts twice (kryptonite_n.carbon_share.attribute).
+the same time, so that no watt counts twice (kryptonite_n.compute.carbon_share.attribute).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from kryptonite_n.carbon import STAGES
-from kryptonite_n.carbon_share import MEASURED_SOURCES, RAM_FLOOR_W, TDP_FROM_CONFIG, TDP_OK
-from kryptonite_n.report import tables
+from kryptonite_n.compute.carbon import STAGES
+from kryptonite_n.compute.carbon_share import MEASURED_SOURCES, RAM_FLOOR_W, TDP_FROM_CONFIG, TDP_OK, timeline
+from kryptonite_n.plan.models import MODELS
 from kryptonite_n.report.figures._shared import (
     WIDTH,
     Drawing,
@@ -28,6 +28,7 @@ from kryptonite_n.report.figures._shared import (
     list_n,
     round_frame,
 )
+from kryptonite_n.tables import results as tables
 
 CARBON_COLUMNS = ("stage", "model", "n", "duration_s", "energy_kwh", "emissions_kg")
 #: Numeric columns read when present (a table from before the charging has none of the last ones).
@@ -182,7 +183,6 @@ def sustainability_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
     sources = carbon["cpu_power_source"].fillna("").astype(str) if "cpu_power_source" in carbon \
         else pd.Series("", index=carbon.index)
     known = sources[sources != ""]
-    from kryptonite_n.models import MODELS
 
     # The fit jobs' own phases only: the inference phase of a fit predicts the test and hidden
     # sets; the activation variants' training, the search and the boundary grids are other work.
@@ -228,7 +228,6 @@ def sustainability_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
 
 def _ram_drawn_kwh(carbon: pd.DataFrame) -> float | None:
     """The machine's RAM power x the time any metered phase of that host ran, summed over hosts."""
-    from kryptonite_n.carbon_share import timeline
 
     measured = carbon[carbon["energy_kwh"].notna()] if "energy_kwh" in carbon else carbon.iloc[:0]
     if measured.empty or not {"started_at", "ended_at", "host", "machine_ram_power_w"} <= set(measured):

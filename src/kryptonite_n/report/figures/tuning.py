@@ -7,10 +7,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from kryptonite_n.report import tables
 from kryptonite_n.report.figures._shared import WIDTH, Drawing, Inputs, empty, n_param
-from kryptonite_n.report.tables import model_label
 from kryptonite_n.report.tuning_page import IMPORTANCE_COLUMNS, TRIAL_COLUMNS, read_trials
+from kryptonite_n.tables import results as tables
+from kryptonite_n.tables.results import model_label
 
 
 def draw_history(inputs: Inputs) -> Drawing:

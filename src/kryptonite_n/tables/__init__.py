@@ -1,0 +1,1 @@
+"""What the report reads: result files gathered into tables (docs/architecture.md)."""
