@@ -25,12 +25,12 @@ STREAMS: dict[str, tuple[str | int, ...]] = {
     # The mock paper's baseline: scikit-learn's random_state (compute.models.mock_baseline).
     "mock_baseline": ("seed", "n", "repeat", 3),
     # The polynomial model's minibatch order (compute.polynomial).
-    "polynomial_training": ("seed", "n", "repeat", 2),
+    "polynomial_training": ("seed", "n", "repeat", 4),
     # The attacks of a model's repeat, and of the analysed network's (compute.robustness).
     "attack": ("seed", "n", "repeat", 5),
     "network_attack": ("seed", "n", "repeat", 6),
     # The test rows attacked, the same for every model of an (n, repeat) (compute.attacks).
-    "attack_points": ("seed", "n", "repeat", 2),
+    "attack_points": ("seed", "n", "repeat", 7),
     # A noise attack's draws, from the attack's own seed (compute.attacks).
     "noise_attack": ("seed", 3, "method"),
     # The GF(2) parity search of a repeat, and the one that sizes the polynomial's degrees.
@@ -47,7 +47,7 @@ STREAMS: dict[str, tuple[str | int, ...]] = {
     # The exploration's PCA subsample (compute.explore).
     "pca_sample": ("seed",),
     # The Data page's XOR slice: its subsample, and the parity search when shapes fail.
-    "xor_slice_sample": ("n",),
+    "xor_slice_sample": ("n", 0x5A3),
     "xor_slice_search": ("n", 0x511CE),
 }
 
