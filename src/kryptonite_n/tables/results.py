@@ -112,7 +112,7 @@ def accuracy_summary(metrics: pd.DataFrame, limits: pd.DataFrame,
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     table = frame.groupby(["model", "n"], sort=False).agg(
         repeats=("test_acc", "size"), test_mean=("test_acc", "mean"),
-        test_std=("test_acc", lambda s: float(s.std(ddof=1)) if len(s) > 1 else np.nan),
+        test_std=("test_acc", "std"),  # the sample std (ddof=1): NaN for one repeat
         test_low=("test_acc", lambda s: mean_interval(s, test_over_train=ratio).low),
         test_high=("test_acc", lambda s: mean_interval(s, test_over_train=ratio).high),
         hidden_mean=("hidden_acc", "mean"), whole_mean=("whole_set_acc", "mean"),
@@ -188,8 +188,7 @@ def tied_with_best(group: pd.DataFrame) -> pd.DataFrame:
 
 def parse_features(value: object) -> list[int]:
     """A feature list as written in a CSV cell ("[1, 4, 5]", "1 4 5", "1;4;5") -> [1, 4, 5]."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
+    # An empty cell (None, NaN) reads as "None"/"nan": no digits, no feature.
     return [int(token) for token in re.findall(r"\d+", str(value))]
 
 
@@ -226,8 +225,9 @@ def attack_summary(adversarial: pd.DataFrame, by: str = "model") -> pd.DataFrame
     preserving = frame["label_preserving_points"].fillna(0)
     frame["_clean"] = frame["clean_acc"] * frame["points"]
     frame["_robust"] = frame["robust_acc"] * frame["points"]
-    # A repeat with no label-preserving point has no accuracy there: it adds nothing.
-    frame["_preserving"] = (frame["label_preserving_acc"] * preserving).where(preserving > 0, 0.0)
+    # A repeat with no label-preserving point has no accuracy there: it adds nothing (0 × its
+    # accuracy, or NaN, which the sum skips).
+    frame["_preserving"] = frame["label_preserving_acc"] * preserving
     table = frame.groupby(keys, sort=True).agg(
         _clean=("_clean", "sum"), _robust=("_robust", "sum"), _preserving=("_preserving", "sum"),
         points=("points", "sum"), label_preserving_points=("label_preserving_points", "sum"),

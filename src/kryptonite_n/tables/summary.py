@@ -198,8 +198,9 @@ def choose_models(metrics: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     for n, at_n in metrics.groupby("n", sort=True):
-        # Rounded so that equal accuracies summed in another order still tie.
-        means = at_n.groupby("model")["validation_acc"].mean().round(12).sort_index(kind="stable")
+        # Rounded so that equal accuracies summed in another order still tie; groupby sorts the
+        # models by name, and idxmax takes the first of equal means.
+        means = at_n.groupby("model")["validation_acc"].mean().round(12)
         model = str(means.idxmax())
         runs = at_n[at_n["model"] == model].sort_values("repeat", kind="stable")
         best = runs.loc[runs["validation_acc"].astype(float).idxmax()]
@@ -212,7 +213,7 @@ def choose_models(metrics: pd.DataFrame) -> pd.DataFrame:
             "validation_acc": float(best["validation_acc"]), "mean_validation_acc": float(means[model]),
             "test_acc": test, "mean_test_acc": float(runs["test_acc"].astype(float).mean()),
             "optimism": float(best["validation_acc"]) - test,
-            "hidden_acc": None if hidden is None or pd.isna(hidden) else float(hidden),
+            "hidden_acc": None if pd.isna(hidden) else float(hidden),
         })
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
 
