@@ -21,9 +21,11 @@ from kryptonite_n.tables.summary import (
     choose_models,
     collect_support,
     features_of,
+    read_metric_tables,
     skipped_models,
     summarise,
     summarise_models,
+    support_table,
 )
 
 TEMPLATE = "{root}/models/{{model}}/n{{n}}/repeat{{repeat}}/hidden_predictions.npy"
@@ -113,6 +115,7 @@ def test_summary_aggregates_repeats(study):
     assert np.allclose(table.loc[table["n"] == 12, "bayes_acc"], 0.9637)
     assert (table.loc[table["n"] == 12, "bayes_source"] == LABEL_FREE_PARITY).all()
     assert np.allclose(table.loc[table["n"] == 12, "bayes_ci_low"], 0.961)
+    assert np.allclose(table.loc[table["n"] == 12, "bayes_ci_high"], 0.966)
     assert bool(rows.loc[("mlp", 12), "meets_target"]) is False  # 0.91 < 0.925
     # xor_oracle n = 9: mean 0.959 >= 0.95; the plain t interval's low end would be 0.9524 (met),
     # but the repeats re-split the same rows: the corrected one's is 0.9497, not met. mlp n = 9:
@@ -273,6 +276,8 @@ def test_features_of_reads_poly_details_defensively():
     assert features_of("poly_logreg", {"top_monomial": []}) is None
     assert features_of("poly_logreg", None) is None
     assert features_of("xor_oracle", {"features": ["a"]}) is None
+    # A model the study does not know names no feature set.
+    assert features_of("a_model_added_later", {"features": [1, 2]}) is None
 
 
 def test_skipped_models_name_the_pairs_left_out():
@@ -314,3 +319,121 @@ def test_quick_run_summarises_the_study(quick_run):
     support = pd.read_csv(results / "support.csv", dtype={"equals_truth": str})
     rules = support[support["model"].isin(["xor_oracle", "parity_gf2"])]
     assert len(rules) == 2 * 2 * 2 and (rules["equals_truth"] == "true").all()
+
+
+def test_summary_of_two_repeats_notes_and_missing_scores():
+    # Two equal repeats at n = 9: a zero-width interval whose low end is the target (0.95) meets it.
+    equal = metrics_rows("xor_oracle", 9, [0.95, 0.95], [0.96, 0.98], [0.951, 0.953])
+    equal = equal.drop(columns="hidden_acc")
+    equal["note"] = ["", "lbfgs did not converge"]
+    # Two repeats at n = 12: a spread and an interval; notes kept once each, in order; blanks skipped.
+    two = metrics_rows("mlp", 12, [0.90, 0.92], [0.91, 0.93], [0.9, 0.9]).drop(columns="hidden_acc")
+    two["note"] = ["early stop", None]
+    extra = metrics_rows("mlp", 12, [0.91], [0.92], [0.9]).drop(columns="hidden_acc").assign(repeat=2)
+    extra["note"] = ["  "]
+    last = metrics_rows("mlp", 12, [0.91], [0.92], [0.9]).drop(columns="hidden_acc").assign(repeat=3)
+    last["note"] = ["early stop"]
+    metrics = pd.concat([equal, two, extra, last], ignore_index=True)
+    table = summarise(metrics, {}, test_over_train=DEFAULT_RATIO).set_index(["model", "n"])
+    oracle, mlp = table.loc[("xor_oracle", 9)], table.loc[("mlp", 12)]
+    assert oracle["test_acc_ci_low"] == 0.95 and oracle["meets_target"] == "true"
+    assert oracle["validation_acc_mean"] == pytest.approx(0.97)
+    assert oracle["note"] == "lbfgs did not converge"
+    assert mlp["repeats"] == 4 and mlp["note"] == "early stop"
+    assert mlp["test_acc_std"] == pytest.approx(np.std([0.90, 0.92, 0.91, 0.91], ddof=1))
+    # No hidden score recorded, no truth for either n: no hidden mean, no limit, an empty source.
+    assert oracle["hidden_acc_mean"] is None and oracle["bayes_source"] == "" and mlp["bayes_source"] == ""
+    pair = summarise(pd.concat([equal, two], ignore_index=True), {}, test_over_train=DEFAULT_RATIO)
+    two_repeats = pair.set_index(["model", "n"]).loc[("mlp", 12)]
+    assert two_repeats["test_acc_std"] == pytest.approx(0.02 / math.sqrt(2))
+    assert two_repeats["note"] == "early stop"
+    # Without a note column the fits left no warning.
+    plain = summarise(metrics_rows("mlp", 9, [0.9, 0.91], [0.9, 0.9], [0.9, 0.9]), {},
+                      test_over_train=DEFAULT_RATIO)
+    assert plain.loc[0, "note"] == ""
+
+
+def test_summary_reads_non_numeric_hidden_and_time_cells_as_missing():
+    frame = metrics_rows("mlp", 9, [0.9, 0.92], [0.9, 0.9], [0.9, 0.9]).astype({"hidden_acc": object})
+    frame["hidden_acc"] = ["0.88", "-"]
+    frame["fit_seconds"] = ["-", "-"]
+    row = summarise(frame, {}, test_over_train=DEFAULT_RATIO).iloc[0]
+    assert row["hidden_acc_mean"] == pytest.approx(0.88) and row["fit_seconds_mean"] is None
+
+
+def test_summary_of_skipped_pairs_only_keeps_its_columns(study):
+    _, _, truths, _ = study
+    from kryptonite_n.io import read_json
+
+    skipped = [{"model": "poly_logreg", "n": 12, "note": "not run: too many monomials"}]
+    empty = pd.DataFrame(columns=["model", "n", "repeat", "validation_acc", "test_acc", "whole_set_acc"])
+    table = summarise(empty, {12: read_json(truths[12])}, skipped, test_over_train=DEFAULT_RATIO)
+    assert list(table.columns) == SUMMARY_COLUMNS
+    row = table.iloc[0]
+    assert (row["model"], row["n"], row["repeats"], row["target"]) == ("poly_logreg", 12, 0, TARGETS[12])
+    assert (row["bayes_acc"], row["bayes_ci_low"], row["bayes_ci_high"]) == (0.9637, 0.961, 0.966)
+    assert row["meets_target"] == "" and row["note"] == "not run: too many monomials"
+    assert pd.isna(row["test_acc_mean"])
+    nothing = summarise(empty, {}, test_over_train=DEFAULT_RATIO)
+    assert nothing.empty and list(nothing.columns) == SUMMARY_COLUMNS
+
+
+def test_metric_tables_of_one_pair_may_come_in_several_files(tmp_path):
+    # Repeats 0-1 and 2-3 of the MLP at n = 9 in two files (n and repeat spelt as floats in one):
+    # the choice still finds the best repeat, 3.
+    first = metrics_rows("mlp", 9, [0.90, 0.91], [0.90, 0.95], [0.9, 0.9])
+    second = metrics_rows("mlp", 9, [0.92, 0.93], [0.94, 0.96], [0.9, 0.9]).assign(repeat=[2.0, 3.0], n=9.0)
+    paths = [tmp_path / "a" / "metrics.csv", tmp_path / "b" / "metrics.csv"]
+    write_csv(paths[0], first)
+    paths[1].parent.mkdir()
+    second.to_csv(paths[1], index=False)  # "2.0", not write_csv's "2"
+    metrics = read_metric_tables(paths)
+    assert metrics["n"].dtype.kind == "i" and metrics["repeat"].dtype.kind == "i"
+    assert metrics["repeat"].tolist() == [0, 1, 2, 3]
+    choice = choose_models(metrics)
+    assert (choice.loc[0, "repeat"], choice.loc[0, "test_acc"]) == (3, 0.93)
+    assert list(read_metric_tables([]).columns) == [
+        "model", "n", "repeat", "validation_acc", "test_acc", "whole_set_acc", "hidden_acc", "fit_seconds"]
+
+
+def test_hidden_choice_rows_follow_n_and_name_unknown_models_without_a_flag():
+    metrics = pd.concat([metrics_rows("a_model_added_later", 12, [0.9], [0.99], [0.9]),
+                         metrics_rows("mlp", 9, [0.9], [0.95], [0.9])], ignore_index=True)
+    choice = choose_models(metrics)
+    assert choice["n"].tolist() == [9, 12]
+    assert choice["oracle_assisted"].tolist() == ["false", ""]
+    # No hidden score recorded: none reported.
+    assert choice["hidden_acc"].isna().all()
+    empty = choose_models(metrics.iloc[:0])
+    assert empty.empty and list(empty.columns) == CHOICE_COLUMNS
+
+
+def test_hidden_choice_refuses_pickled_predictions(study):
+    root, tables, _, _ = study
+    # The chosen file (mlp n = 9 repeat 1) holds 0/1 labels, but as a pickled object array.
+    path = root / "models" / "mlp" / "n9" / "repeat1" / "hidden_predictions.npy"
+    np.save(path, np.array([0, 1] * 20, dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="allow_pickle"):
+        choose_hidden_labels(tables, TEMPLATE.format(root=root), {9: root / "y9.npy"}, root / "c.csv")
+    assert not (root / "y9.npy").exists()
+
+
+def test_support_table_skips_records_without_a_feature_set_wherever_they_are():
+    records = [{"model": "poly_logreg", "n": 9, "repeat": 0, "details": {"coefficients": 3}},
+               {"model": "a_model_added_later", "n": 9, "repeat": 0, "details": {"features": [1, 2]}},
+               {"model": "xor_oracle", "n": 9, "repeat": 1, "details": {"features": [2, 1]}}]
+    table = support_table(records, {9: {"informative": [1, 2]}})
+    assert table.to_dict("records") == [
+        {"model": "xor_oracle", "n": 9, "repeat": 1, "features": "1 2", "equals_truth": "true"}]
+    empty = support_table(records[:2], {})
+    assert empty.empty and list(empty.columns) == ["model", "n", "repeat", "features", "equals_truth"]
+
+
+def test_skip_notes_say_which_limit_left_the_pair_out():
+    config = prepare_config({"dimensions": [9, 12, 15],
+                             "models": {"mlp": {"enabled": False}, "mock_baseline": {"dimensions": [9, 12]},
+                                        "xor_oracle": {"max_n": 12}}})
+    skipped = {(row["model"], row["n"]): row["note"] for row in skipped_models(config)}
+    # The disabled MLP, listed first, hides none of the models after it.
+    assert skipped == {("mock_baseline", 15): "not run: n=15 is outside models.mock_baseline.dimensions",
+                       ("xor_oracle", 15): "not run: n=15 is above models.xor_oracle.max_n (12)"}
