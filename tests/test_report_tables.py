@@ -48,6 +48,7 @@ def test_read_tables_adds_n_and_repeat_from_the_path_in_front(tmp_path):
     both = tables.read_tables(paths, ["epoch"], add_n=True, add_repeat=True)
     assert list(both.columns) == ["n", "repeat", "epoch", "loss"]
     assert both[["n", "repeat"]].values.tolist() == [[9, 0], [9, 0], [12, 2], [12, 2]]
+    assert list(both.index) == [0, 1, 2, 3]  # one label per row, whichever file it came from
     assert list(tables.read_tables(paths, add_n=True).columns) == ["n", "epoch", "loss"]
     assert list(tables.read_tables(paths, add_repeat=True).columns) == ["repeat", "epoch", "loss"]
     plain = tables.read_tables(paths, ["epoch"])
@@ -191,7 +192,7 @@ def test_summary_headline_renames_and_reads_flags_of_either_spelling():
         "test_acc_ci_low": [0.95, 0.93, None], "test_acc_ci_high": [0.99, 0.99, None],
         "ci_method": ["corrected_resampled_t", "corrected_resampled_t", None],
         "hidden_acc_mean": [0.965, None, None], "whole_set_acc": [0.968, 0.955, None],
-        "target": ["0.95", "0.95", ""], "bayes_acc": [0.958, 0.958, 0.9637],
+        "target": ["0.95", "0.95", "-"], "bayes_acc": [0.958, 0.958, 0.9637],
         "bayes_ci_low": [None, None, 0.961], "bayes_ci_high": [None, None, 0.966],
         "bayes_source": ["generator", "generator", None], "meets_target": [1, 0, ""],
         "note": ["one fit warned", None, "not run: n=12 is outside models.mlp.dimensions"]})
@@ -265,10 +266,11 @@ def test_ties_are_ordered_by_mean_then_by_table_order():
     assert tables.tied_with_best(group)["label"].tolist() == ["S", "R", "P", "Q", "T"]
 
 
-def test_ties_read_blank_cells_as_missing():
-    # Cells as a CSV read without NA conversion gives them: "" for a row not run or an interval not made.
-    group = headline_rows([("A", "0.95", "", ""), ("B", "0.94", "0.93", "0.955"), ("C", "", "", ""),
-                           ("D", "0.90", "0.89", "")])
+def test_ties_read_blank_or_non_numeric_cells_as_missing():
+    # Cells as a CSV read without NA conversion gives them: "" or "-" for a row not run or an
+    # interval not made.
+    group = headline_rows([("A", "0.95", "-", ""), ("B", "0.94", "0.93", "0.955"), ("C", "-", "", "-"),
+                           ("D", "0.90", "0.89", "-")])
     assert tables.tied_with_best(group)["label"].tolist() == ["A", "B"]
     assert tables.tied_with_best(headline_rows([("C", "", "", "")])).empty
 
@@ -309,17 +311,20 @@ def test_attack_accuracies_are_pooled_over_repeats_by_points():
         ("mlp", 9, 0, "test", "pgd", "upper", 0.1, 0.9, 0.6, 0.5, 100, 20),
         ("mlp", 9, 1, "test", "pgd", "upper", 0.1, 0.5, 0.2, 0.25, 300, 20),
         ("mlp", 9, 2, "test", "pgd", "upper", 0.1, 0.7, 0.4, 0.9, 100, 0),
-        ("mlp", 9, 3, "test", "pgd", "upper", 0.1, 0.7, 0.4, None, 100, None),
+        # Points read as floats ("100.0"), a label-preserving accuracy without its count, and one
+        # that is not a number ("-").
+        ("mlp", 9, 3, "test", "pgd", "upper", 0.1, 0.7, 0.4, 0.9, 100.0, None),
+        ("mlp", 9, 4, "test", "pgd", "upper", 0.1, 0.7, 0.4, "-", 100, 0),
     ])
     table = tables.attack_summary(frame)
     assert list(table.columns) == ["model", "n", "scope", "attack", "bound", "eps", "clean_acc", "robust_acc",
                                    "label_preserving_acc", "points", "label_preserving_points", "repeats"]
     assert table["n"].tolist() == [9, 12]
     row = table.iloc[0]
-    assert row["points"] == 600 and row["label_preserving_points"] == 40 and row["repeats"] == 4
+    assert row["points"] == 700 and row["label_preserving_points"] == 40 and row["repeats"] == 5
     assert table["points"].dtype.kind == "i" and table["label_preserving_points"].dtype.kind == "i"
-    assert row["clean_acc"] == pytest.approx((90 + 150 + 70 + 70) / 600)
-    assert row["robust_acc"] == pytest.approx((60 + 60 + 40 + 40) / 600)
+    assert row["clean_acc"] == pytest.approx((90 + 150 + 70 + 70 + 70) / 700)
+    assert row["robust_acc"] == pytest.approx((60 + 60 + 40 + 40 + 40) / 700)
     # Repeats without label-preserving points add nothing, whatever accuracy they carry.
     assert row["label_preserving_acc"] == pytest.approx((10 + 5) / 40)
     assert table.iloc[1]["label_preserving_acc"] == pytest.approx(0.2)
@@ -358,9 +363,9 @@ def test_benchmark_table_reads_every_jobs_benchmark(tmp_path):
     write(logs / "attacks" / "a.benchmark.tsv", pd.DataFrame(columns=BENCHMARK_HEADER), sep="\t")
     write(logs / "data" / "n9.benchmark.tsv",
           pd.DataFrame([[2.0, "0:00:02", 100.0, 200.0, 0, 0, 50, 1.5],
-                        [4.0, "0:00:04", "-", 210.0, 0, 0, 50, 2.5]], columns=BENCHMARK_HEADER), sep="\t")
-    write(logs / "models" / "mlp" / "n9" / "repeat0.benchmark.tsv",
-          pd.DataFrame({"s": [10.5], "h:m:s": ["0:00:10"]}), sep="\t")
+                        [4.0, "0:00:04", "-", 210.0, 0, 0, 50, "-"]], columns=BENCHMARK_HEADER), sep="\t")
+    # Seconds only: one column, no separator to guess.
+    write(logs / "models" / "mlp" / "n9" / "repeat0.benchmark.tsv", pd.DataFrame({"s": [10.5]}), sep="\t")
     (logs / "models" / "fit.log").write_text("not a benchmark\n")
     table = tables.benchmark_table(logs)
     assert list(table.columns) == ["job", "stage", "s", "max_rss_mb", "cpu_time_s"]
@@ -368,8 +373,14 @@ def test_benchmark_table_reads_every_jobs_benchmark(tmp_path):
     assert table["stage"].tolist() == ["data", "models"]
     # Repeated measurements: their mean; "-" (not measured) counts for nothing.
     assert table["s"].tolist() == [3.0, 10.5]
-    assert table.loc[0, "max_rss_mb"] == 100.0 and table.loc[0, "cpu_time_s"] == 2.0
+    assert table.loc[0, "max_rss_mb"] == 100.0 and table.loc[0, "cpu_time_s"] == 1.5
     assert pd.isna(table.loc[1, "max_rss_mb"]) and pd.isna(table.loc[1, "cpu_time_s"])
+
+
+def test_a_benchmark_without_seconds_is_an_error_naming_it(tmp_path):
+    write(tmp_path / "data" / "n9.benchmark.tsv", pd.DataFrame({"max_rss": [100.0]}), sep="\t")
+    with pytest.raises(DataError, match=r"n9\.benchmark\.tsv: missing column\(s\) s"):
+        tables.benchmark_table(tmp_path)
 
 
 def test_benchmark_table_of_no_benchmark_is_empty_with_its_columns(tmp_path):

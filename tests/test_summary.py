@@ -325,7 +325,7 @@ def test_summary_of_two_repeats_notes_and_missing_scores():
     # Two equal repeats at n = 9: a zero-width interval whose low end is the target (0.95) meets it.
     equal = metrics_rows("xor_oracle", 9, [0.95, 0.95], [0.96, 0.98], [0.951, 0.953])
     equal = equal.drop(columns="hidden_acc")
-    equal["note"] = ["", "lbfgs did not converge"]
+    equal["note"] = ["max_iter reached", "lbfgs did not converge"]
     # Two repeats at n = 12: a spread and an interval; notes kept once each, in order; blanks skipped.
     two = metrics_rows("mlp", 12, [0.90, 0.92], [0.91, 0.93], [0.9, 0.9]).drop(columns="hidden_acc")
     two["note"] = ["early stop", None]
@@ -338,7 +338,7 @@ def test_summary_of_two_repeats_notes_and_missing_scores():
     oracle, mlp = table.loc[("xor_oracle", 9)], table.loc[("mlp", 12)]
     assert oracle["test_acc_ci_low"] == 0.95 and oracle["meets_target"] == "true"
     assert oracle["validation_acc_mean"] == pytest.approx(0.97)
-    assert oracle["note"] == "lbfgs did not converge"
+    assert oracle["note"] == "max_iter reached; lbfgs did not converge"
     assert mlp["repeats"] == 4 and mlp["note"] == "early stop"
     assert mlp["test_acc_std"] == pytest.approx(np.std([0.90, 0.92, 0.91, 0.91], ddof=1))
     # No hidden score recorded, no truth for either n: no hidden mean, no limit, an empty source.
@@ -437,3 +437,6 @@ def test_skip_notes_say_which_limit_left_the_pair_out():
     # The disabled MLP, listed first, hides none of the models after it.
     assert skipped == {("mock_baseline", 15): "not run: n=15 is outside models.mock_baseline.dimensions",
                        ("xor_oracle", 15): "not run: n=15 is above models.xor_oracle.max_n (12)"}
+    # A model section that does not say "enabled" is enabled.
+    bare = {"dimensions": [9, 12], "models": {"mock_baseline": {"dimensions": [9]}}}
+    assert [(row["model"], row["n"]) for row in skipped_models(bare)] == [("mock_baseline", 12)]
