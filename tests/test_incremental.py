@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, WorkflowRun
 from dryrun import Job, fit_job, nothing_planned, planned
-from test_plan import loaded_modules
 
+from kryptonite_n.plan.code import script_code
 from kryptonite_n.plan.study import NETWORK_MODEL
 from kryptonite_n.plan.tuning import TUNABLE
 
@@ -202,7 +202,9 @@ def loaded_models(job: Job, script: str) -> list[str]:
 def code_trees(quick_run, tmp_path_factory):
     """Two copies of the project (sources' times kept: older than the quick run's outputs)
     whose Snakefile plans against the finished quick run, and the library files (of the
-    repository) each planned job runs, by the interpreter (``test_plan.loaded_modules``)."""
+    repository) each planned job runs: its script's closure with the models and figures its
+    files show it loads (``plan.code.script_code``, which ``tests/test_plan.py`` checks against
+    the modules an interpreter loads)."""
     trees = [_copy_tree(tmp_path_factory.mktemp("code-tree")) for _ in range(2)]
     runs = [TreeRun(quick_run.directory, quick_run.configfile, tree) for tree in trees]
     everything = planned(runs[0], "--forceall")
@@ -214,10 +216,8 @@ def code_trees(quick_run, tmp_path_factory):
             family = job.rule.removeprefix("draw_").removesuffix("_figures")
             wanted[job] = (script, tuple(loaded_models(job, script)),
                            (family,) if job.rule.startswith("draw_") else None)
-    keys = sorted(set(wanted.values()), key=repr)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        truths = dict(zip(keys, pool.map(lambda key: loaded_modules(*key), keys), strict=True))
-    return runs, {job: truths[key] for job, key in wanted.items()}
+    return runs, {job: set(script_code(REPO, script, models=models, families=families))
+                  for job, (script, models, families) in wanted.items()}
 
 
 def test_editing_any_library_module_reruns_exactly_the_jobs_that_run_it(code_trees):

@@ -1,4 +1,4 @@
-"""The report's tables (``kryptonite_n.report.tables``) on tiny hand-made inputs.
+"""The report's tables (``kryptonite_n.tables.results``) on tiny hand-made inputs.
 
 Every expected number is worked out here, by hand or from its formula (the t interval of the
 mean, points-weighted pools), not read back from the function under test.
@@ -15,7 +15,7 @@ import pytest
 import scipy.stats
 
 from kryptonite_n.io import DataError
-from kryptonite_n.report import tables
+from kryptonite_n.tables import results as tables
 
 PUBLISHED_BAYES = {"accuracy": 0.9637, "ci_low": 0.961, "ci_high": 0.966, "source": "published estimate"}
 
