@@ -13,7 +13,9 @@ from scipy import stats as scipy_stats
 from kryptonite_n.stats import (
     CORRECTED_T,
     PLAIN_T,
+    chebyshev_lower,
     half_width,
+    hoeffding_lower,
     interval_method,
     mean_interval,
     resampling_ratio,
@@ -66,3 +68,15 @@ def test_the_resampling_ratio_and_its_checks():
 
 def test_the_method_is_named_by_the_ratio():
     assert interval_method(0.0) == PLAIN_T and interval_method(1 / 3) == CORRECTED_T
+
+
+def test_the_test_set_bounds_are_their_formulas():
+    # 1000 test rows at 95 %: Hoeffding sqrt(ln 20 / 2000) = 0.0387023, Chebyshev
+    # sqrt(1 / (4 * 1000 * 0.05)) = sqrt(1 / 200) = 0.0707107 (worked out by hand).
+    assert hoeffding_lower(0.95, 1000) == pytest.approx(0.95 - 0.0387023, abs=1e-7)
+    assert chebyshev_lower(0.95, 1000) == pytest.approx(0.95 - 0.0707107, abs=1e-7)
+    # Hoeffding's is the tighter; both tighten as the test set grows, and stop at 0.
+    assert chebyshev_lower(0.9, 500) < hoeffding_lower(0.9, 500) < hoeffding_lower(0.9, 5000) < 0.9
+    assert hoeffding_lower(0.01, 10) == 0.0 and chebyshev_lower(0.01, 10) == 0.0
+    # A 99 % guarantee is lower than a 95 % one.
+    assert hoeffding_lower(0.95, 1000, confidence=0.99) < hoeffding_lower(0.95, 1000)

@@ -440,3 +440,16 @@ def test_skip_notes_say_which_limit_left_the_pair_out():
     # A model section that does not say "enabled" is enabled.
     bare = {"dimensions": [9, 12], "models": {"mock_baseline": {"dimensions": [9]}}}
     assert [(row["model"], row["n"]) for row in skipped_models(bare)] == [("mock_baseline", 12)]
+
+
+def test_the_summary_bounds_each_mean_by_its_smallest_test_set():
+    metrics = metrics_rows("mlp", 9, [0.96, 0.94], [0.95, 0.95], [0.9, 0.9]).assign(test_rows=[1000, 800])
+    row = summarise(metrics, {}, test_over_train=DEFAULT_RATIO).iloc[0]
+    # Mean 0.95, 800 rows: Hoeffding 0.95 - sqrt(ln 20 / 1600) = 0.95 - 0.0432705; Chebyshev
+    # 0.95 - sqrt(1 / (4 * 800 * 0.05)) = 0.95 - 0.0790569 (by hand).
+    assert row["test_rows"] == 800
+    assert row["hoeffding_low"] == pytest.approx(0.95 - 0.0432705, abs=1e-7)
+    assert row["chebyshev_low"] == pytest.approx(0.95 - 0.0790569, abs=1e-7)
+    # Metrics without test rows (written before they were recorded): no bound is claimed.
+    old = summarise(metrics.drop(columns="test_rows"), {}, test_over_train=DEFAULT_RATIO).iloc[0]
+    assert old["test_rows"] is None and old["hoeffding_low"] is None

@@ -86,3 +86,16 @@ def resampling_ratio(split: Mapping[str, float]) -> float:
 def interval_method(test_over_train: float) -> str:
     """The ``ci_method`` name of intervals made with this ratio."""
     return CORRECTED_T if test_over_train > 0 else PLAIN_T
+
+
+def hoeffding_lower(accuracy: float, rows: int, confidence: float = 0.95) -> float:
+    """The accuracy that a test set of ``rows`` rows guarantees with probability ``confidence``
+    (Hoeffding's inequality, one-sided): accuracy - sqrt(ln(1 / delta) / (2 rows)), delta =
+    1 - confidence, at least 0. Nothing but the test set's size is assumed."""
+    return max(0.0, accuracy - math.sqrt(math.log(1 / (1 - confidence)) / (2 * rows)))
+
+
+def chebyshev_lower(accuracy: float, rows: int, confidence: float = 0.95) -> float:
+    """The same guarantee from Chebyshev's inequality with the largest variance a 0/1 outcome
+    can have (1/4): accuracy - sqrt(1 / (4 rows delta)), at least 0; looser than Hoeffding's."""
+    return max(0.0, accuracy - math.sqrt(1 / (4 * rows * (1 - confidence))))

@@ -254,6 +254,7 @@ def models_context(inputs: Mapping[str, list[str]], config: Mapping[str, Any]) -
         "reach_n": [r["n"] for r in best if r["reaches"] is True],
         "below_n": [r["n"] for r in best if r["reaches"] is False],
         "validation_gap": validation_gap(inputs.get("summary", []), inputs.get("metrics", []), ratio),
+        "test_set_bounds": test_set_bounds(inputs.get("summary", [])),
         "choice": hidden_choice(inputs.get("metrics", [])),
         "ci_methods": methods,
         "ci_corrected": CORRECTED_T in methods,
@@ -382,6 +383,20 @@ def validation_gap(summary_paths: Sequence[str], metric_paths: Sequence[str] = (
                      "low": None if half is None else gap - half,
                      "high": None if half is None else gap + half,
                      "apart": None if half is None else abs(gap) > half})
+    return sorted(rows, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
+
+
+def test_set_bounds(summary_paths: Sequence[str]) -> list[dict]:
+    """Per fitted (model, n) with test rows on record: one repeat's test rows, the mean test
+    accuracy and the 95 % lower bounds a test set of that size alone guarantees (summary.csv)."""
+    if not summary_paths:
+        return []
+    columns = ["model", "n", "test_acc_mean", "test_rows", "hoeffding_low", "chebyshev_low"]
+    summary = tables.read_tables(summary_paths, columns)
+    summary = summary[pd.to_numeric(summary["hoeffding_low"], errors="coerce").notna()]
+    rows = [{"model": str(r.model), "label": model_label(str(r.model)), "n": int(r.n),
+             "rows": int(r.test_rows), "test": float(r.test_acc_mean), "hoeffding": float(r.hoeffding_low),
+             "chebyshev": float(r.chebyshev_low)} for r in summary.itertuples()]
     return sorted(rows, key=lambda r: (tables.model_rank(r["model"]), r["n"]))
 
 

@@ -30,15 +30,22 @@ from kryptonite_n.compute.data import read_truths, target_accuracy
 from kryptonite_n.io import DataError, read_json, write_csv, write_npy
 from kryptonite_n.plan.config import model_dimensions, model_settings, skip_reason
 from kryptonite_n.plan.models import MODELS, model_rank, spec
-from kryptonite_n.stats import interval_method, mean_interval, resampling_ratio
+from kryptonite_n.stats import (
+    chebyshev_lower,
+    hoeffding_lower,
+    interval_method,
+    mean_interval,
+    resampling_ratio,
+)
 
 log = logging.getLogger(__name__)
 
 METRIC_COLUMNS = ("model", "n", "repeat", "validation_acc", "test_acc", "whole_set_acc")
 SUMMARY_COLUMNS = [
     "model", "n", "repeats", "test_acc_mean", "test_acc_std", "test_acc_ci_low", "test_acc_ci_high",
-    "ci_method", "validation_acc_mean", "whole_set_acc", "hidden_acc_mean", "target", "bayes_acc",
-    "bayes_ci_low", "bayes_ci_high", "bayes_source", "meets_target", "fit_seconds_mean", "note",
+    "ci_method", "test_rows", "hoeffding_low", "chebyshev_low", "validation_acc_mean", "whole_set_acc",
+    "hidden_acc_mean", "target", "bayes_acc", "bayes_ci_low", "bayes_ci_high", "bayes_source",
+    "meets_target", "fit_seconds_mean", "note",
 ]
 CHOICE_COLUMNS = ["n", "model", "oracle_assisted", "repeat", "validation_acc", "mean_validation_acc",
                   "test_acc", "mean_test_acc", "optimism", "hidden_acc"]
@@ -121,6 +128,18 @@ def _mean(values: pd.Series) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+def test_set_bounds(test_mean: float, group: pd.DataFrame) -> dict[str, Any]:
+    """One repeat's test rows and the 95 % lower bounds of the mean test accuracy that a test
+    set of that size alone guarantees (Hoeffding's and Chebyshev's; ``stats``), from the
+    smallest test set of the repeats."""
+    rows = pd.to_numeric(group["test_rows"], errors="coerce").dropna() if "test_rows" in group else []
+    if len(rows) == 0:
+        return {"test_rows": None, "hoeffding_low": None, "chebyshev_low": None}
+    smallest = int(rows.min())
+    return {"test_rows": smallest, "hoeffding_low": hoeffding_lower(test_mean, smallest),
+            "chebyshev_low": chebyshev_lower(test_mean, smallest)}
+
+
 def summarise(metrics: pd.DataFrame, truths: Mapping[int, Mapping[str, Any] | None],
               skipped: Iterable[Mapping[str, Any]] = (), *, test_over_train: float) -> pd.DataFrame:
     """One row per (model, n) fitted, plus a note row per (model, n) skipped.
@@ -143,6 +162,7 @@ def summarise(metrics: pd.DataFrame, truths: Mapping[int, Mapping[str, Any] | No
             "test_acc_std": float(test.std(ddof=1)) if len(group) > 1 else None,
             "test_acc_ci_low": low, "test_acc_ci_high": high,
             "ci_method": "" if low is None else interval_method(test_over_train),
+            **test_set_bounds(test_mean, group),
             "validation_acc_mean": float(group["validation_acc"].astype(float).mean()),
             "whole_set_acc": float(group["whole_set_acc"].astype(float).mean()),
             "hidden_acc_mean": _mean(group["hidden_acc"]) if "hidden_acc" in group else None,

@@ -117,7 +117,8 @@ def _score(task: FitTask, dataset: Any, i: int, repeat: int, predictor: Predicto
     if reason:
         # The model cannot apply to these data: no accuracy is presented as its own.
         return {"model": None, "n": task.n, "repeat": repeat, "train_acc": None, "validation_acc": None,
-                "test_acc": None, "majority_acc": float(np.mean(y_test == majority)),
+                "test_acc": None, "test_rows": len(y_test),
+                "majority_acc": float(np.mean(y_test == majority)),
                 "whole_set_acc": None, "hidden_acc": None, "fit_seconds": None,
                 "note": f"{NOT_APPLICABLE}: {reason}", "details": predictor.details()}
     return {
@@ -126,6 +127,7 @@ def _score(task: FitTask, dataset: Any, i: int, repeat: int, predictor: Predicto
         "validation_acc": accuracy(predictor.predict(task.part(i, "validation")[0]),
                                    task.part(i, "validation")[1]),
         "test_acc": accuracy(test_predictions, y_test),
+        "test_rows": len(y_test),
         "majority_acc": float(np.mean(y_test == majority)),
         "whole_set_acc": accuracy(predict_in_batches(predictor, dataset.X, 4096), dataset.y),
         "hidden_acc": (accuracy(hidden_predictions, dataset.hidden_y)
