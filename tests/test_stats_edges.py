@@ -32,7 +32,8 @@ def test_missing_values_are_left_out_and_two_repeats_have_an_interval():
     assert interval.half == pytest.approx(half)
     for one in (mean_interval([0.5]), mean_interval([0.5, float("nan")])):
         assert (one.mean, one.low, one.high, one.half, one.count) == (0.5, None, None, None, 1)
-    assert mean_interval([]).mean is None
+    empty = mean_interval([])
+    assert (empty.mean, empty.low, empty.high, empty.half, empty.count) == (None, None, None, None, 0)
 
 
 def test_the_level_and_the_clip_to_one():
