@@ -124,7 +124,6 @@ def bayes_limit(truth: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if truth.get("bayes"):
         return dict(truth["bayes"])
     if truth.get("flip_rate") is not None and truth.get("families") and truth.get("informative") is not None:
-
         accuracy = generator_bayes_accuracy(truth["families"], truth["informative"], truth["scales"],
                                             float(truth["flip_rate"]))
         return {"accuracy": accuracy, "ci_low": None, "ci_high": None, "source": GENERATOR}

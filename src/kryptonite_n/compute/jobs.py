@@ -51,7 +51,6 @@ def job_log(log_path: Path | str, threads: int = 1, *, carbon: Mapping[str, Any]
         try:
             with contextlib.ExitStack() as stack:
                 if carbon_csv is not None:
-
                     stack.enter_context(carbon_meter(carbon_csv, carbon, **labels))
                 yield logging.getLogger("kryptonite_n")
         except DataError as error:

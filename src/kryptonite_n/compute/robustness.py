@@ -40,7 +40,6 @@ def attack_model(model: str, n: int, *, model_files: list[str], split_files: lis
                  chunk_rows: int | None = None) -> None:
     """Attack every repeat of one fitted (model, n); write one table."""
 
-
     attack_settings = AttackSettings.from_config(settings)
     dataset = load_dataset(data_files, n)
     informative = informative_set(dataset.truth, features_csv)
@@ -76,7 +75,6 @@ def map_decision_boundary(n: int, *, entries: list[dict[str, str]], split_file: 
     ``activation = none``.
     """
 
-
     dataset = load_dataset(data_files, n)
     informative = sorted(informative_set(dataset.truth, features_csv))
     if len(informative) < 2:
@@ -104,7 +102,6 @@ def analyse_networks(n: int, *, model: str, model_files: dict[str, list[str]], s
     ``model_files`` maps an activation to its per-repeat model.npz files; ``robustness``
     holds the eps, scopes and methods of the comparison (the rest from ``attack_settings``).
     """
-
 
     dataset = load_dataset(data_files, n)
     informative = informative_set(dataset.truth, features_csv)

@@ -34,7 +34,6 @@ def vega_bundle() -> str:
     """
     import vl_convert
 
-
     version = vega_lite_version()
     header = (f"/* Vega {vl_convert.get_vega_version()}, Vega-Lite {version}, Vega-Embed "
               f"{vl_convert.get_vega_embed_version()}: bundled by vl-convert-python (BSD-3-Clause). */\n")

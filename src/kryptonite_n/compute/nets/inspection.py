@@ -68,7 +68,6 @@ def per_example_gradients(predictor: Any, X: np.ndarray, y: np.ndarray) -> dict[
     import torch
     from torch.func import grad, vmap
 
-
     params = _mlp_parameters(predictor)
     mean = torch.from_numpy(np.asarray(predictor.mean, dtype=np.float32))
     std = torch.from_numpy(np.asarray(predictor.std, dtype=np.float32))
