@@ -13,6 +13,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from kryptonite_n.io import DataError
+
 #: Name of the published-data estimate, as written in summary.csv's ``bayes_source``
 #: (``compute.bayes``).
 LABEL_FREE_PARITY = "label-free parity rule (lower estimate, Wilson 95 %)"
@@ -64,6 +66,15 @@ class FitTask:
 
     def informative(self, repeat_index: int) -> list[int]:
         return list(self.informative_by_repeat[repeat_index])
+
+    def selected_features(self, repeat_index: int, consequence: str) -> list[int]:
+        """The repeat's informative features, sorted, for a model that selects them; DataError
+        when there are none, ending with ``consequence`` (what the model cannot do then)."""
+        features = sorted(int(j) for j in self.informative(repeat_index))
+        if not features:
+            raise DataError(f"n={self.n}: no feature was inferred informative on the training rows of "
+                            f"repeat {self.repeats[repeat_index]}{consequence}")
+        return features
 
     def shape_failure(self, repeat_index: int) -> str | None:
         """Why the shapes separate no family on this repeat's training rows (None: they do)."""

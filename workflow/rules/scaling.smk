@@ -48,7 +48,7 @@ rule collect_scaling:
         code=code("collect_scaling"),
     output:
         table=paths.SCALING,
-        breaks=scaling.BREAKS,
+        breaks=paths.SCALING_BREAKS,
     log:
         "logs/scaling/collect_scaling.log",
     benchmark:

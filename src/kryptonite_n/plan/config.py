@@ -136,11 +136,11 @@ def prepare_config(config: Mapping[str, Any], schema_path: Path | str = SCHEMA_P
     if abs(split["train"] + split["validation"] + split["test"] - 1.0) > 1e-9:
         raise DataError(f"invalid config at 'split': fractions must sum to 1, got {split}")
     attacks = prepared["attacks"]
+    attackable = [spec.name for spec in specs() if spec.attackable]
     if attacks["models"] is None:
-        attacks["models"] = [spec.name for spec in specs() if spec.attackable]
+        attacks["models"] = list(attackable)
     for model in attacks["models"]:
-        if model not in MODELS or not spec_of(model).attackable:
-            attackable = [spec.name for spec in specs() if spec.attackable]
+        if model not in attackable:
             raise DataError(f"invalid config at 'attacks.models': {model!r} is not a model that can be "
                             f"attacked; expected some of {attackable}")
     check_tuning(prepared)

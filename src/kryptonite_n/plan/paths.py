@@ -105,6 +105,8 @@ CARBON = f"{RESULTS}/carbon.csv"
 # --- scaling: where each learner breaks ----------------------------------------
 SCALING_PART = f"{RESULTS}/scaling/{{model}}/n{{n}}.csv"
 SCALING = f"{RESULTS}/scaling.csv"
+#: Per (model, rows multiple): where the model stops reaching its goal.
+SCALING_BREAKS = f"{RESULTS}/scaling/breaks.csv"
 
 # --------------------------------------------------------------------------- report
 

@@ -16,18 +16,10 @@ from kryptonite_n.plan.models import Limits, mappable_models, spec
 
 #: The published training share of the labelled rows (60/20/20) and rows per feature.
 PUBLISHED_TRAIN_SHARE = 0.6
-
-
 PUBLISHED_ROWS_PER_FEATURE = 2000
-
-
 #: Memory of one scaling job: the largest default cell (n = 90, four times the published rows)
 #: holds 2 x 155 MB of features, and its fit adds up to 750 MB (LR with FSO).
 JOB_MEM_MB = 2000
-
-
-#: results/scaling/breaks.csv: per (model, rows multiple), where the model stops reaching its goal.
-BREAKS = f"{paths.RESULTS}/scaling/breaks.csv"
 
 
 def scaling_models(config: Mapping[str, Any]) -> list[str]:

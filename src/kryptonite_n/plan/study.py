@@ -17,7 +17,6 @@ from kryptonite_n.plan import paths
 from kryptonite_n.plan.catalogue import FAMILIES, FIGURE_FILES, figure_names
 from kryptonite_n.plan.config import model_dimensions, model_settings
 from kryptonite_n.plan.models import MODELS, spec, specs
-from kryptonite_n.plan.scaling import BREAKS as SCALING_BREAKS
 from kryptonite_n.plan.scaling import scaled_dimensions
 from kryptonite_n.plan.tuning import TUNABLE, searches
 
@@ -250,7 +249,7 @@ class StudyPlan:
         sources["boundary"] = expand(paths.BOUNDARY, n=self.analysed)
         sources["carbon"] = [paths.CARBON]
         sources["scaling"] = self.scaling_targets()
-        sources["scaling_breaks"] = [SCALING_BREAKS] if sources["scaling"] else []
+        sources["scaling_breaks"] = [paths.SCALING_BREAKS] if sources["scaling"] else []
         sources["trials"] = self.fits(paths.TRIALS, self.tuned)
         sources["importances"] = self.fits(paths.IMPORTANCES, self.tuned)
         return sources

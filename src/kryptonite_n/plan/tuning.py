@@ -1,6 +1,7 @@
-"""The search's plan: which model a search tunes and which n it searches, what the ``tuning``
-section must hold beyond its schema, the splits that score a trial and the jobs' runtimes.
-The search itself is ``kryptonite_n.compute.tuning``.
+"""The search's plan: which model a search tunes and which n it searches, the space's
+settings, the splits that score a trial and the jobs' runtimes. The search itself is
+``kryptonite_n.compute.tuning``; what the ``tuning`` section must hold beyond its schema is
+checked with the rest of the configuration (``config.check_tuning``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from kryptonite_n.plan.models import specs
 
 #: The models a search can tune -> the model its best settings are refitted as (from the specs).
 TUNABLE = {s.tunes: s.name for s in specs() if s.tunes}
-
-
 #: The search space's settings drawn from a range (low, high) and from a list of choices, in the
 #: order a trial suggests them (the order the sampler's random stream is drawn in).
 RANGED = ("hidden_units", "lr", "weight_decay", "dropout")
-
-
 CHOSEN = ("layers", "activation", "optimizer", "batch_size")
+#: A trial's settings (with the epoch limits): what the paper's settings are read into.
+SETTINGS = (*RANGED, *CHOSEN, "momentum")
+EPOCH_LIMITS = ("max_epochs", "patience")
 
 
 def tuned_name(model: str) -> str:
@@ -85,9 +85,3 @@ def paper_fit_files(fitted: Mapping[str, list[int]], model: str, n: int | str,
     return [paths.fill(pattern, model=model, n=n, repeat=repeat)
             for pattern in paths.FIT_FILES.values() for repeat in repeats]
 
-
-#: A trial's settings (with the epoch limits): what the paper's settings are read into.
-SETTINGS = (*RANGED, *CHOSEN, "momentum")
-
-
-EPOCH_LIMITS = ("max_epochs", "patience")

@@ -112,10 +112,7 @@ def fit(task: FitTask) -> list[FsoLogReg]:
             models.append(FsoLogReg([], np.zeros(0), np.ones(0), 0.0, 0.0,
                                     not_applicable=f"{reason} on the training rows"))
             continue
-        features = sorted(int(j) for j in task.informative(i))
-        if not features:
-            raise DataError(f"n={task.n}: no feature was inferred informative on the training rows of "
-                            f"repeat {task.repeats[i]}, FSO has no product to form")
+        features = task.selected_features(i, ", FSO has no product to form")
         X_train, y_train = task.part(i, "train")
         selected = np.asarray(X_train[:, features], dtype=np.float64)
         mean, std = selected.mean(axis=0), selected.std(axis=0)

@@ -94,10 +94,7 @@ def fit(task: FitTask) -> list[ParityRule]:
             # One wording for every repeat it holds on, so that the summary's note says it once.
             rules.append(not_applicable(f"{reason} on the training rows"))
             continue
-        features = sorted(int(j) for j in task.informative(i))
-        if not features:
-            raise DataError(f"n={task.n}: no feature was inferred informative on the training rows of "
-                            f"repeat {task.repeats[i]}; the XOR oracle has none to select")
+        features = task.selected_features(i, "; the XOR oracle has none to select")
         X_train, _ = task.part(i, "train")
         thresholds = np.asarray(X_train[:, features], dtype=np.float64).mean(axis=0)
         rules.append(ParityRule(features, thresholds))
