@@ -338,8 +338,146 @@ def choice_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
             "test (judges it)": acc(metrics["test_acc"]),
             "optimism": f"{row.validation_acc - metrics['test_acc']:+.4f}",
             "hidden set": acc(row.hidden_acc),
+            "probabilities": (f"`y_probability_{row.n}.npy`"
+                              if (run / "results" / "hiddenlabels" / f"y_probability_{row.n}.npy").exists()
+                              else "labels only"),
         }
     return rows
+
+
+# --- calibration and ensembles: recomputed here from the saved probabilities and labels
+
+
+def _repeat_files(run: Results, model: str, n: int, name: str) -> list[Path]:
+    folder = run / "results" / "models" / model / f"n{n}"
+    return sorted(folder.glob(f"repeat*/{name}"), key=lambda p: int(p.parent.name.removeprefix("repeat")))
+
+
+def _applicable(run: Results, model: str, n: int) -> list[int]:
+    """The repeats of (model, n) whose model applied to the data (a test accuracy of its own)."""
+    table = pd.read_csv(run / "results" / "models" / model / f"n{n}" / "metrics.csv")
+    return sorted(int(r) for r in table.loc[table["test_acc"].notna(), "repeat"])
+
+
+def _fits_with(run: Results, name: str) -> list[tuple[str, int]]:
+    found = {(p.parts[-4], int(p.parts[-3].removeprefix("n")))
+             for p in (run / "results" / "models").glob(f"*/n*/repeat*/{name}")}
+    return sorted(found)
+
+
+def ece_by_hand(p: object, y: object, binning: str, bins: int = 15) -> float:
+    """The expected calibration error as the page defines it, typed here."""
+    import numpy as np
+
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    if binning == "uniform":
+        index = np.minimum((p * bins).astype(int), bins - 1)
+    else:
+        index = np.empty(len(p), dtype=int)
+        for b, rows in enumerate(np.array_split(np.argsort(p, kind="stable"), bins)):
+            index[rows] = b
+    return sum(abs(y[index == b].mean() - p[index == b].mean()) * np.sum(index == b)
+               for b in np.unique(index)) / len(p)
+
+
+def calibration_scores(run: Results) -> dict[tuple[str, int], dict[str, float]]:
+    """Per (model, n) with test probabilities: the means over its applicable repeats of accuracy,
+    Brier score, log loss and both ECEs, from the probability, split and label files."""
+    import numpy as np
+
+    scores = {}
+    for model, n in _fits_with(run, "test_probabilities.npy"):
+        y = np.load(run / "results" / "data" / f"n{n}" / f"kryptonite-{n}-y.npy")
+        per_repeat = []
+        for repeat in _applicable(run, model, n):
+            roles = np.load(run / "results" / "data" / f"n{n}" / "splits" / f"repeat{repeat}.npy")
+            truth = y[roles == 2]
+            p = np.load(run / "results" / "models" / model / f"n{n}" / f"repeat{repeat}"
+                        / "test_probabilities.npy")
+            # log loss as scikit-learn clips it: to the float64 machine epsilon
+            clipped = np.clip(p, np.finfo(float).eps, 1 - np.finfo(float).eps)
+            per_repeat.append({
+                "accuracy": np.mean((p > 0.5) == (truth == 1)), "brier": np.mean((p - truth) ** 2),
+                "log_loss": -np.mean(np.where(truth == 1, np.log(clipped), np.log(1 - clipped))),
+                "uniform": ece_by_hand(p, truth, "uniform"),
+                "equal_mass": ece_by_hand(p, truth, "equal_mass"),
+                "rows": len(truth)})
+        if per_repeat:
+            frame = pd.DataFrame(per_repeat)
+            scores[(model, n)] = {**frame.mean().to_dict(), "repeats": len(frame),
+                                  "rows": int(frame["rows"].min())}
+    return scores
+
+
+def ece_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    rows: dict[tuple[str, ...], dict[str, str]] = {}
+    for (model, n), score in calibration_scores(run).items():
+        cell = f"{score['uniform']:.4f} / {score['equal_mass']:.4f}"
+        rows.setdefault((label(model),), {})[f"n = {n}"] = cell
+    return rows
+
+
+def brier_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    return {(label(model), str(n)): {"repeats": str(score["repeats"]),
+                                     "test rows per repeat": str(score["rows"]),
+                                     "accuracy": acc(score["accuracy"]),
+                                     "Brier score": f"{score['brier']:.4f}",
+                                     "log loss": f"{score['log_loss']:.4f}"}
+            for (model, n), score in calibration_scores(run).items()}
+
+
+def full_ensembles(run: Results) -> dict[tuple[str, int], dict[str, float | None]]:
+    """Per fitted (model, n) on generated data: every applicable repeat together on the hidden
+    rows, from the hidden predictions, probabilities and true hidden labels."""
+    import numpy as np
+
+    bayes = {int(r.n): r.bayes for r in summary(run).itertuples()}
+    ensembles = {}
+    for model, n in _fits_with(run, "hidden_predictions.npy"):
+        truth_file = run / "results" / "data" / f"n{n}" / f"hidden-kryptonite-{n}-y.npy"
+        repeats = _applicable(run, model, n)
+        if not truth_file.exists() or not repeats:
+            continue
+        truth = np.load(truth_file)
+        folder = run / "results" / "models" / model / f"n{n}"
+        labels = np.stack([np.load(folder / f"repeat{r}" / "hidden_predictions.npy") for r in repeats])
+        k = len(labels)
+        ones = labels.sum(axis=0)
+        has_p = (folder / f"repeat{repeats[0]}" / "hidden_probabilities.npy").exists()
+        p = (np.stack([np.load(folder / f"repeat{r}" / "hidden_probabilities.npy") for r in repeats])
+             if has_p else None)
+        mean_label = (p.mean(axis=0) > 0.5) if has_p else None
+        tie = mean_label if has_p else np.ones(len(truth), dtype=bool)
+        vote = np.where(2 * ones == k, tie, 2 * ones > k)
+        member = float(np.mean(labels == truth))
+        combined = float(np.mean(mean_label == truth)) if has_p else float(np.mean(vote == truth))
+        ensembles[(model, n)] = {
+            "members": k, "member": member, "vote": float(np.mean(vote == truth)),
+            "probability": float(np.mean(mean_label == truth)) if has_p else None,
+            "gain": combined - member,
+            "disagreement": float(np.mean(ones * (k - ones) / (k * (k - 1) / 2))) if k > 1 else 0.0,
+            "variance": float(np.mean(p.var(axis=0))) if has_p else None, "bayes": bayes.get(n)}
+    return ensembles
+
+
+def ensemble_rows(run: Results) -> dict[tuple[str, ...], dict[str, str]]:
+    return {(label(model), str(n)): {
+        "members": str(e["members"]), "members alone": acc(e["member"]), "majority vote": acc(e["vote"]),
+        "mean probability": acc(e["probability"]), "gain": f"{e['gain']:+.4f}",
+        "disagreement": f"{e['disagreement']:.4f}",
+        "probability variance": f"{e['variance']:.4f}" if e["variance"] is not None else "—",
+        "Bayes limit": acc(e["bayes"])} for (model, n), e in full_ensembles(run).items()}
+
+
+def ensemble_helps(run: Results) -> dict[str, list[str]]:
+    return {f"{label(model)} at n = {n}": [f"{e['gain']:+.4f}", f"{e['disagreement']:.4f}"]
+            for (model, n), e in full_ensembles(run).items() if e["gain"] >= 0.005}
+
+
+def ensemble_at_limit(run: Results) -> dict[str, list[str]]:
+    return {f"{label(model)} at n = {n}": [acc(e["member"]), acc(e["bayes"]), f"{e['gain']:+.4f}"]
+            for (model, n), e in full_ensembles(run).items()
+            if e["bayes"] is not None and not pd.isna(e["bayes"]) and e["bayes"] - e["member"] < 0.005}
 
 
 def mock_max(run: Results) -> list[str]:
@@ -1246,6 +1384,14 @@ N_HEADING = r"^### n = (\d+)$"
 SCI = r"([\d.,]+(?: × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?)"
 
 TABLES: list[TableClaim] = [
+    TableClaim("calibration", ("model", "n", "repeats", "test rows per repeat"), ("model", "n"), brier_rows,
+               "every test_probabilities.npy, split file and label file (the scores typed here)"),
+    TableClaim("calibration", ("model", "n", "members"), ("model", "n"), ensemble_rows,
+               "every hidden_predictions.npy and hidden_probabilities.npy, the true hidden labels and "
+               "summary.csv's Bayes limit (the ensemble typed here)"),
+    # After the two above: its header is only "model" and the n.
+    TableClaim("calibration", ("model",), ("model",), ece_rows,
+               "every test_probabilities.npy, split file and label file (the ECE typed here)"),
     TableClaim("data", ("n", "labelled rows"), ("n",), data_rows, "truth.json and summary.csv target"),
     TableClaim("sustainability", ("stage", "rows", "duration"), ("stage",), stage_rows, "carbon.csv"),
     TableClaim("reproducibility", ("package", "version"), ("package",), version_rows, "importlib.metadata"),
@@ -1364,6 +1510,13 @@ TABLES: list[TableClaim] = [
 ]
 
 TEXT: list[TextClaim] = [
+    TextClaim("calibration",
+              r"(?m)^- (?P<key>.+? at n = \d+): gain ([+-]\d\.\d{4}), disagreement (\d\.\d{4})$",
+              ensemble_helps, "the full ensembles typed here", required=False),
+    TextClaim("calibration",
+              r"(?m)^- (?P<key>.+? at n = \d+): members alone (\d\.\d{4}), Bayes limit (\d\.\d{4}), "
+              r"gain ([+-]\d\.\d{4})$",
+              ensemble_at_limit, "the full ensembles typed here", required=False),
     TextClaim("reproducibility", r"Python (\d+\.\d+\.\d+)\.", python_version, "the Python running the tests"),
     TextClaim(
         "index",
@@ -1565,6 +1718,12 @@ TEXT: list[TextClaim] = [
 
 #: Numbers in the prose that are no result: the method's own constants, quoted in words.
 ALLOWED: list[str] = [
+    # Calibration: what the page's definitions say of a probability of 0.5 and of 0.99.
+    r"probability of 0\.99",
+    r"thresholded at 0\.5",
+    r"always answers 0\.5 scores 0\.25",
+    r"\(0\.693 at 0\.5\)",
+    r"exceeds 0\.5",
     r"noise crossing 0\.5",
     r"wrong side of 0\.5",
     # Robustness: a value within ε of the bits' midpoint can be moved across it.

@@ -37,7 +37,9 @@ def test_every_spec_is_named_after_its_module_and_says_what_it_is():
 
 def test_attacked_models_default_to_the_attackable_specs_and_others_are_refused():
     config = prepare_config({"dimensions": [9]})
-    assert config["attacks"]["models"] == [s.name for s in specs() if s.attackable]
+    assert config["attacks"]["models"] == [s.name for s in specs() if s.attackable and not s.classic_baseline]
+    # A classic baseline is attacked when named.
+    assert prepare_config({"dimensions": [9], "attacks": {"models": ["cnn"]}})["attacks"]["models"] == ["cnn"]
     opaque = [s.name for s in specs() if not s.attackable]
     assert opaque, "the registry should hold a model that cannot be attacked (the mock baseline)"
     with pytest.raises(ValueError, match=rf"attacks\.models.*{opaque[0]}"):

@@ -13,6 +13,7 @@ from kryptonite_n.compute.data import TARGETS
 from kryptonite_n.contract import LABEL_FREE_PARITY
 from kryptonite_n.io import DataError, write_csv, write_json, write_npy
 from kryptonite_n.plan.config import prepare_config
+from kryptonite_n.plan.models import specs
 from kryptonite_n.stats import CORRECTED_T, mean_interval
 from kryptonite_n.tables.summary import (
     CHOICE_COLUMNS,
@@ -287,6 +288,10 @@ def test_skipped_models_name_the_pairs_left_out():
                    "mock_baseline": {"dimensions": [9, 12]}, "mlp": {"enabled": False}},
     })
     skipped = {(row["model"], row["n"]): row["note"] for row in skipped_models(config)}
+    baselines = [s.name for s in specs() if s.classic_baseline]
+    # The classic baselines stop at their schema's max_n = 18, and say so.
+    for model in baselines:
+        assert f"above models.{model}.max_n (18)" in skipped.pop((model, 24))
     assert set(skipped) == {("poly_logreg", 12), ("poly_logreg", 24), ("mock_baseline", 24)}
     # n = 24 has no by_n row: its degrees would come from its training rows (the parity size
     # found there, +-1), at most the central window C(24, 11..13), 7,696,444 terms, beyond

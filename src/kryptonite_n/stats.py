@@ -99,3 +99,8 @@ def chebyshev_lower(accuracy: float, rows: int, confidence: float = 0.95) -> flo
     """The same guarantee from Chebyshev's inequality with the largest variance a 0/1 outcome
     can have (1/4): accuracy - sqrt(1 / (4 rows delta)), at least 0; looser than Hoeffding's."""
     return max(0.0, accuracy - math.sqrt(1 / (4 * rows * (1 - confidence))))
+
+
+def logistic(logits: np.ndarray) -> np.ndarray:
+    """The probability 1 / (1 + e^-z) of each logit z, in float64, without overflow."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(logits, dtype=np.float64)))

@@ -49,6 +49,13 @@ STREAMS: dict[str, tuple[str | int, ...]] = {
     # The Data page's XOR slice: its subsample, and the parity search when shapes fail.
     "xor_slice_sample": ("n", 0x5A3),
     "xor_slice_search": ("n", 0x511CE),
+    # The classic baselines: each one's row subsample and its estimator's seed (or the CNN's
+    # initialisation and minibatch order) (compute.models.<name>).
+    "svm_rbf": ("seed", "n", "repeat", 8),
+    "random_forest": ("seed", "n", "repeat", 9),
+    "knn": ("seed", "n", "repeat", 10),
+    "gradient_boosting": ("seed", "n", "repeat", 11),
+    "cnn": ("seed", "n", "repeat", 12),
 }
 
 

@@ -12,7 +12,9 @@ rule attack_model:
         **DATASET,
         splits=rules.split_dataset.output.splits,
         features=rules.explore_dataset.output.features,
-        models=PLAN.per_repeat(paths.FIT_FILES["model"]),
+        models=lambda wildcards: PLAN.repeat_files(
+            paths.FIT_FILES["model"], wildcards.model, wildcards.n
+        ),
         code=lambda wildcards: code("attack_model", models=[wildcards.model]),
     output:
         table=paths.ADVERSARIAL_PART,
@@ -32,7 +34,7 @@ rule attack_model:
     params:
         settings=ATTACKS,
         seed=config["seed"],
-        repeats=REPEATS,
+        repeats=lambda wildcards: PLAN.model_repeats(wildcards.model),
     script:
         "../../scripts/attack_model.py"
 

@@ -33,7 +33,7 @@ for model in PLAN.settings_models:
                 config, model, int(wildcards.n)
             ),
             seed=config["seed"],
-            repeats=REPEATS,
+            repeats=PLAN.model_repeats(model),
             inference_batch_size=config["inference"]["batch_size"],
         script:
             "../../scripts/fit_model.py"

@@ -31,7 +31,9 @@ rule summarise_models:
         "../../scripts/summarise_models.py"
 
 
-rule choose_hidden_labels:
+# A checkpoint: which n get a y_probability file depends on the model chosen (one with
+# probabilities, or a label-only rule), known only once the choice is made.
+checkpoint choose_hidden_labels:
     input:
         tables=PLAN.fits(paths.METRICS_TABLE),
         predictions=PLAN.fits(paths.FIT_FILES["hidden_predictions"]),
@@ -55,6 +57,92 @@ rule choose_hidden_labels:
         template=lambda wildcards: paths.FIT_FILES["hidden_predictions"],
     script:
         "../../scripts/choose_hidden_labels.py"
+
+
+def chosen_probabilities(wildcards):
+    choice = checkpoints.choose_hidden_labels.get().output.choice
+    return PLAN.chosen_probabilities(choice)[int(wildcards.n)]
+
+
+def submitted_probabilities(wildcards):
+    """y_probability_{n}.npy for every n whose chosen model has probabilities."""
+    choice = checkpoints.choose_hidden_labels.get().output.choice
+    return expand(paths.HIDDEN_PROBABILITY, n=sorted(PLAN.chosen_probabilities(choice)))
+
+
+rule submit_hidden_probabilities:
+    input:
+        probabilities=chosen_probabilities,
+        labels=paths.HIDDEN_SUBMISSION,
+        code=code("submit_hidden_probabilities"),
+    output:
+        paths.HIDDEN_PROBABILITY,
+    log:
+        "logs/hiddenlabels/y_probability_{n}.log",
+    benchmark:
+        "logs/hiddenlabels/y_probability_{n}.benchmark.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../../scripts/submit_hidden_probabilities.py"
+
+
+rule summarise_calibration:
+    input:
+        probabilities=PLAN.fits(
+            paths.PROBABILITY_FILES["test_probabilities"], PLAN.probability_models()
+        ),
+        splits=PLAN.probability_splits(),
+        labels=expand(paths.DATASET["y"], n=PLAN.probability_dimensions()),
+        features=expand(paths.DATASET["X"], n=PLAN.probability_dimensions()),
+        tables=PLAN.fits(paths.METRICS_TABLE, PLAN.probability_models()),
+        code=code("summarise_calibration"),
+    output:
+        calibration=paths.CALIBRATION,
+        reliability=paths.RELIABILITY,
+    log:
+        "logs/calibration.log",
+    benchmark:
+        "logs/calibration.benchmark.tsv"
+    conda:
+        "../../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        dimensions=PLAN.probability_dimensions(),
+    script:
+        "../../scripts/summarise_calibration.py"
+
+
+rule summarise_ensembles:
+    input:
+        predictions=PLAN.fits(paths.FIT_FILES["hidden_predictions"]),
+        probabilities=PLAN.fits(
+            paths.PROBABILITY_FILES["hidden_probabilities"], PLAN.probability_models()
+        ),
+        hidden_labels=expand(paths.DATASET["hidden_y"], n=PLAN.hidden_dimensions),
+        tables=PLAN.fits(paths.METRICS_TABLE),
+        code=code("summarise_ensembles"),
+    output:
+        paths.ENSEMBLES,
+    log:
+        "logs/ensembles.log",
+    benchmark:
+        "logs/ensembles.benchmark.tsv"
+    conda:
+        "../../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../../scripts/summarise_ensembles.py"
 
 
 rule collect_support:

@@ -38,6 +38,7 @@ from kryptonite_n.compute.monomial_basis import MonomialBasis
 from kryptonite_n.compute.monomials import check_monomials, enumerate_monomials, monomial_label
 from kryptonite_n.contract import FitTask
 from kryptonite_n.plan.limits import SUPPORT_WINDOW
+from kryptonite_n.stats import logistic
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ class PolyLogregPredictor:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(np.int64)
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        return logistic(self.decision_function(X))
 
     def ranking(self) -> np.ndarray:
         """Kept monomials by decreasing |coefficient| (ties keep enumeration order)."""

@@ -52,7 +52,8 @@ from kryptonite_n.compute.nets.training import PER_ROW, fit, resolve_settings
 from kryptonite_n.compute.trials import best_settings, read_best
 from kryptonite_n.contract import FitTask, Split
 from kryptonite_n.io import DataError, read_json, write_csv, write_json, write_npy, write_npz
-from kryptonite_n.plan.paths import FIT_FILES
+from kryptonite_n.plan.models import spec
+from kryptonite_n.plan.paths import fit_files
 from kryptonite_n.plan.tuning import CHOSEN, EPOCH_LIMITS, RANGED, SETTINGS, tuned_name
 
 log = logging.getLogger(__name__)
@@ -493,7 +494,7 @@ def _reuse_paper_fit(tuned: str, n: int, settings: Mapping[str, Any], paper_file
     fit trained with exactly ``settings`` on the same repeats."""
 
     files = {key: [Path(f) for f in paper_files if Path(f).name == Path(pattern).name]
-             for key, pattern in FIT_FILES.items()}
+             for key, pattern in fit_files(spec(tuned).probabilities).items()}
     if any(len(found) != len(repeats) for found in files.values()):
         return False
     metrics = [read_json(path) for path in files["metrics"]]
@@ -508,8 +509,8 @@ def _reuse_paper_fit(tuned: str, n: int, settings: Mapping[str, Any], paper_file
     for i, record in enumerate(metrics):
         with np.load(files["model"][i]) as arrays:
             write_npz(outputs["model"][i], dict(arrays))
-        for key in ("test_predictions", "hidden_predictions"):
-            write_npy(outputs[key][i], np.load(files[key][i]))
+        for key in files.keys() - {"model", "metrics"}:
+            write_npy(outputs[key][i], np.load(files[key][i], allow_pickle=False))
         record = {**record, "model": tuned, "details": {**record.get("details", {}), "reused_from": "paper"}}
         write_json(outputs["metrics"][i], record)
         rows.append({key: value for key, value in record.items() if key != "details"})

@@ -138,7 +138,7 @@ def prepare_config(config: Mapping[str, Any], schema_path: Path | str = SCHEMA_P
     attacks = prepared["attacks"]
     attackable = [spec.name for spec in specs() if spec.attackable]
     if attacks["models"] is None:
-        attacks["models"] = list(attackable)
+        attacks["models"] = [s.name for s in specs() if s.attackable and not s.classic_baseline]
     for model in attacks["models"]:
         if model not in attackable:
             raise DataError(f"invalid config at 'attacks.models': {model!r} is not a model that can be "
@@ -174,7 +174,7 @@ def model_settings(config: Mapping[str, Any], model: str, n: int) -> dict[str, A
     """
     section = dict(config["models"][model])
     overrides = section.pop("by_n", {})
-    for key in ("enabled", "dimensions", "max_n"):
+    for key in ("enabled", "dimensions", "max_n", "repeats"):
         section.pop(key, None)
     origin = settings_origin(config, model, n)
     if origin is not None:

@@ -77,6 +77,10 @@ class ModelSpec:
     #: The ``details`` key under which a fitted model names the feature set it uses, when it
     #: names one (collected into results/support.csv and compared with the truth).
     feature_set_key: str | None = None
+    #: True when the predictor offers ``probability(X)``, its probability of label 1 per row:
+    #: the fit saves it for the test and hidden rows (calibration, ensembles, the submitted
+    #: probabilities). A model that outputs a label only says so by leaving it False.
+    probabilities: bool = False
     #: Tables the model writes beside each repeat's metrics, as ``{table}.csv``.
     tables: tuple[str, ...] = ()
     resources: Resources = field(default_factory=Resources)
@@ -94,6 +98,9 @@ class ModelSpec:
     tunes: str | None = None
     #: The mock paper's own failing baseline: the claim this study answers.
     claim_baseline: bool = False
+    #: A classic baseline of the usual toolbox (issue: "what does an off-the-shelf model do"):
+    #: not attacked unless ``attacks.models`` names it (it sits at chance past n = 9).
+    classic_baseline: bool = False
     #: True when the fit reads the validation rows (early stopping); others are given none.
     uses_validation: bool = False
     #: The size of the model's feature expansion at n with these settings, when that size is
@@ -125,6 +132,7 @@ class ModelSpec:
 
 MLP = ModelSpec(
     name="mlp",
+    probabilities=True,
     label="MLP",
     description="one hidden layer of {hidden_units} units, the response paper's settings per n",
     decision="differentiable",
@@ -137,6 +145,7 @@ MLP = ModelSpec(
 
 MLP_TUNED = ModelSpec(
     name="mlp_tuned",
+    probabilities=True,
     label="Tuned MLP",
     description="the settings an Optuna search chose per n (see Tuning): one or two hidden layers",
     decision="differentiable",
@@ -149,6 +158,7 @@ MLP_TUNED = ModelSpec(
 
 POLY_LOGREG = ModelSpec(
     name="poly_logreg",
+    probabilities=True,
     label="Polynomial LR",
     description="interaction-only polynomial features, logistic regression trained by SGD",
     decision="differentiable",
@@ -166,6 +176,7 @@ POLY_LOGREG = ModelSpec(
 
 MOCK_BASELINE = ModelSpec(
     name="mock_baseline",
+    probabilities=True,
     label="Mock baseline",
     description="the mock paper's own baseline: polynomial logistic regression on raw features",
     decision="opaque",
@@ -185,6 +196,7 @@ XOR_ORACLE = ModelSpec(
 
 FSO_LOGREG = ModelSpec(
     name="fso_logreg",
+    probabilities=True,
     label="LR with FSO",
     description="logistic regression on the single product of the standardised informative features",
     decision="differentiable",
@@ -203,8 +215,71 @@ PARITY_GF2 = ModelSpec(
 )
 
 
+# The classic baselines: what an off-the-shelf model of the usual toolbox does with the labelled
+# rows. They are references, so the default configuration fits them on n = 9 to 18 with three
+# repeats and their own row caps (models.<name>), and the scaling stage maps them at n = 9 only,
+# where some of them are off chance: past it they sit at chance (the Models page).
+BASELINE_SCALING = Limits(max_n=9, max_rows_factor=1)
+
+SVM_RBF = ModelSpec(
+    name="svm_rbf",
+    classic_baseline=True,
+    label="RBF SVM",
+    description="support-vector machine with an RBF kernel (C = {C}) on a capped sample of the training rows",
+    # Its decision value is no probability (Platt scaling would cost five more fits): a label only.
+    decision="opaque",
+    imports=("sklearn.svm",),
+    scaling=BASELINE_SCALING,
+)
+
+RANDOM_FOREST = ModelSpec(
+    name="random_forest",
+    classic_baseline=True,
+    label="Random forest",
+    description="{trees} trees of scikit-learn's random forest on a capped sample of the training rows",
+    decision="opaque",
+    probabilities=True,
+    imports=("sklearn.ensemble",),
+    scaling=BASELINE_SCALING,
+)
+
+KNN = ModelSpec(
+    name="knn",
+    classic_baseline=True,
+    label="k-NN",
+    description="k-nearest neighbours (k = {neighbours}) among a capped sample of the training rows",
+    decision="opaque",
+    probabilities=True,
+    imports=("sklearn.neighbors",),
+    scaling=BASELINE_SCALING,
+)
+
+GRADIENT_BOOSTING = ModelSpec(
+    name="gradient_boosting",
+    classic_baseline=True,
+    label="Gradient boosting",
+    description="scikit-learn's histogram gradient-boosted trees, early stopping on the validation rows",
+    decision="opaque",
+    probabilities=True,
+    uses_validation=True,
+    imports=("sklearn.ensemble", "scipy.special"),
+    scaling=BASELINE_SCALING,
+)
+
+CNN = ModelSpec(
+    name="cnn",
+    classic_baseline=True,
+    label="1-D CNN",
+    description="two 1-D convolutions ({channels} channels, width {kernel_size}) over the features in order",
+    decision="differentiable",
+    probabilities=True,
+    uses_validation=True,
+    scaling=BASELINE_SCALING,
+)
+
 #: Every model, in the order the report lists them.
-SPECS = (MLP, MLP_TUNED, POLY_LOGREG, MOCK_BASELINE, XOR_ORACLE, FSO_LOGREG, PARITY_GF2)
+SPECS = (MLP, MLP_TUNED, POLY_LOGREG, MOCK_BASELINE, XOR_ORACLE, FSO_LOGREG, PARITY_GF2,
+         SVM_RBF, RANDOM_FOREST, KNN, GRADIENT_BOOSTING, CNN)
 MODELS = tuple(s.name for s in SPECS)
 _BY_NAME = {s.name: s for s in SPECS}
 

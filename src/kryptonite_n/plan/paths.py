@@ -49,6 +49,11 @@ FIT_FILES = {
     "test_predictions": f"{REPEAT}/test_predictions.npy",
     "hidden_predictions": f"{REPEAT}/hidden_predictions.npy",
 }
+#: Per-repeat probabilities of label 1, of a model whose spec has ``probabilities``.
+PROBABILITY_FILES = {
+    "test_probabilities": f"{REPEAT}/test_probabilities.npy",
+    "hidden_probabilities": f"{REPEAT}/hidden_probabilities.npy",
+}
 FIT_TABLE = f"{REPEAT}/{{table}}.csv"
 #: One row per repeat of a (model, n) fit.
 METRICS_TABLE = f"{FIT}/metrics.csv"
@@ -69,6 +74,14 @@ SUMMARY = f"{RESULTS}/summary.csv"
 SUPPORT = f"{RESULTS}/support.csv"
 HIDDEN_SUBMISSION = f"{RESULTS}/hiddenlabels/y_predicted_{{n}}.npy"
 HIDDEN_CHOICE = f"{RESULTS}/hiddenlabels/choice.csv"
+#: Beside y_predicted_{n}.npy where the chosen model has probabilities (HIDDEN_CHOICE says which).
+HIDDEN_PROBABILITY = f"{RESULTS}/hiddenlabels/y_probability_{{n}}.npy"
+#: Per (model, n): Brier score, log loss and expected calibration errors of the test rows.
+CALIBRATION = f"{RESULTS}/calibration.csv"
+#: Per (model, n, binning, bin): the reliability curve behind the calibration errors.
+RELIABILITY = f"{RESULTS}/reliability.csv"
+#: Per (model, n, members): the repeats as an ensemble on rows none of them trained on.
+ENSEMBLES = f"{RESULTS}/ensembles.csv"
 
 # --------------------------------------------------------------------------- robustness
 
@@ -130,6 +143,12 @@ REPORT_ASSETS = {
 MKDOCS_CONFIG = f"{REPORT}/mkdocs.yml"
 
 
+def fit_files(probabilities: bool) -> dict[str, str]:
+    """A fit's per-repeat files; with ``probabilities`` (the model's spec says so) its
+    probabilities too."""
+    return {**FIT_FILES, **(PROBABILITY_FILES if probabilities else {})}
+
+
 def fill(pattern: str, **wildcards: object) -> str:
     """``pattern`` with its wildcards filled (every one must be given)."""
     return pattern.format(**wildcards)
@@ -143,6 +162,17 @@ def dataset_files(folder: Path | str, n: int, keys: tuple[str, ...] = tuple(PUBL
 
 _N = re.compile(r"(?:^|/)n(\d+)(?=/|\.[A-Za-z]+$)")
 _REPEAT = re.compile(r"(?:^|/)repeat(\d+)(?=/|\.[A-Za-z]+$|$)")
+
+
+_FIT_REPEAT = re.compile(r"(?:^|/)models/([^/]+)/n(\d+)/repeat(\d+)/[^/]+$")
+
+
+def fit_key(path: Path | str) -> tuple[str, int, int]:
+    """(model, n, repeat) of a per-repeat fit file (``FIT_FILES``, ``PROBABILITY_FILES``)."""
+    match = _FIT_REPEAT.search(Path(path).as_posix())
+    if match is None:
+        raise DataError(f"{path}: not a per-repeat fit file (models/<model>/n<n>/repeat<r>/<file>)")
+    return match.group(1), int(match.group(2)), int(match.group(3))
 
 
 def n_of(path: Path | str) -> int:

@@ -7,6 +7,7 @@ parses the workflow again).
 
 from __future__ import annotations
 
+import csv
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -82,21 +83,43 @@ class StudyPlan:
     def per_repeat(self, pattern: str, **wildcards: Any) -> list[str]:
         return expand(pattern, repeat=self.repeats, **wildcards)
 
+    def model_repeats(self, model: str) -> list[int]:
+        """The repeats ``model`` is fitted on: the study's first ``models.<model>.repeats`` where
+        its configuration limits them (a cheap baseline), else all of them."""
+        wanted = self.config["models"].get(model, {}).get("repeats")
+        return self.repeats if wanted is None else self.repeats[:int(wanted)]
+
     def fits(self, pattern: str, models: Mapping[str, Iterable[int]] | None = None) -> list[str]:
-        """``pattern`` for every (model, n) fitted (and every repeat if it has one)."""
+        """``pattern`` for every (model, n) fitted (and every repeat it is fitted on if it has one)."""
         models = self.fitted if models is None else models
         return [path for model, dimensions in models.items() for n in dimensions
-                for path in expand(pattern, model=model, n=n, repeat=self.repeats)]
+                for path in expand(pattern, model=model, n=n, repeat=self.model_repeats(model))]
+
+    def probability_dimensions(self) -> list[int]:
+        """The n some model with probabilities is fitted on."""
+        return sorted({n for dimensions in self.probability_models().values() for n in dimensions})
+
+    def probability_splits(self) -> list[str]:
+        """The split files of the n some model with probabilities is fitted on."""
+        return expand(paths.SPLIT, n=self.probability_dimensions(), repeat=self.repeats)
+
+    def repeat_files(self, pattern: str, model: str, n: int | str) -> list[str]:
+        """``pattern`` for every repeat ``model`` is fitted on at n."""
+        return expand(pattern, model=model, n=n, repeat=self.model_repeats(model))
+
+    def probability_models(self) -> dict[str, list[int]]:
+        """The fitted models that save probabilities (their spec's ``probabilities``)."""
+        return {m: d for m, d in self.fitted.items() if d and spec(m).probabilities}
 
     def fit_outputs(self, model: str, folder: str = paths.FIT) -> dict[str, list[str] | str]:
         """Per-repeat files of one (model, n) fit job, written under ``folder``, and its table."""
         def moved(pattern: str) -> str:
             return pattern.replace(paths.FIT, folder)
 
-        files = {name: moved(p) for name, p in paths.FIT_FILES.items()}
+        files = {name: moved(p) for name, p in paths.fit_files(spec(model).probabilities).items()}
         files |= {table: moved(paths.FIT_TABLE).replace("{table}", table) for table in spec(model).tables}
-        outputs: dict[str, list[str] | str] = {name: self.per_repeat(p, model=model)
-                                               for name, p in files.items()}
+        outputs: dict[str, list[str] | str] = {
+            name: expand(p, model=model, repeat=self.model_repeats(model)) for name, p in files.items()}
         outputs["table"] = expand(moved(paths.METRICS_TABLE), model=model)[0]
         return outputs
 
@@ -110,6 +133,15 @@ class StudyPlan:
         """The n some model is fitted on: only those get submitted hidden labels."""
         return sorted({n for dimensions in self.fitted.values() for n in dimensions})
 
+    def chosen_probabilities(self, choice_csv: str) -> dict[int, str]:
+        """Per n whose chosen model (``HIDDEN_CHOICE``) has probabilities, its chosen repeat's
+        ``hidden_probabilities.npy``: submitted as ``y_probability_{n}.npy``."""
+        with open(choice_csv, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        return {int(row["n"]): paths.fill(paths.PROBABILITY_FILES["hidden_probabilities"], model=row["model"],
+                                          n=row["n"], repeat=row["repeat"])
+                for row in rows if row.get("probabilities") == "true"}
+
     @property
     def support_models(self) -> dict[str, list[int]]:
         """The fitted models whose rule names a feature set."""
@@ -121,9 +153,15 @@ class StudyPlan:
         return [p for pattern in paths.EXPLORATION.values() for p in expand(pattern, n=self.dimensions)]
 
     def summary_targets(self) -> list[str]:
+        """The summaries; ``y_probability_{n}.npy`` is not among them: which n get one is known
+        only once the hidden labels are chosen (a checkpoint, see summary.smk)."""
         targets = [paths.SUMMARY, paths.SUPPORT]
         if self.hidden_dimensions:
             targets += [*expand(paths.HIDDEN_SUBMISSION, n=self.hidden_dimensions), paths.HIDDEN_CHOICE]
+        if self.probability_models():
+            targets += [paths.CALIBRATION, paths.RELIABILITY]
+        if self.generated and self.hidden_dimensions:
+            targets.append(paths.ENSEMBLES)
         return targets
 
     def attack_targets(self) -> list[str]:
@@ -243,6 +281,8 @@ class StudyPlan:
                                            {model: self.fitted[model]})
         built = set(self.summary_targets() + self.attack_targets())
         for key, path in [("summary", paths.SUMMARY), ("support", paths.SUPPORT),
+                          ("calibration", paths.CALIBRATION), ("reliability", paths.RELIABILITY),
+                          ("ensembles", paths.ENSEMBLES),
                           ("adversarial", paths.ADVERSARIAL), ("network", paths.NETWORK_LAYERS),
                           ("activation_robustness", paths.ACTIVATION_ROBUSTNESS)]:
             sources[key] = [path] if path in built else []

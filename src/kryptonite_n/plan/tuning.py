@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kryptonite_n.plan import paths
-from kryptonite_n.plan.models import specs
+from kryptonite_n.plan.models import spec, specs
 
 #: The models a search can tune -> the model its best settings are refitted as (from the specs).
 TUNABLE = {s.tunes: s.name for s in specs() if s.tunes}
@@ -83,5 +83,5 @@ def paper_fit_files(fitted: Mapping[str, list[int]], model: str, n: int | str,
     if int(n) not in fitted.get(model, []):
         return []
     return [paths.fill(pattern, model=model, n=n, repeat=repeat)
-            for pattern in paths.FIT_FILES.values() for repeat in repeats]
+            for pattern in paths.fit_files(spec(model).probabilities).values() for repeat in repeats]
 

@@ -28,6 +28,7 @@ from kryptonite_n.io import atomic_path, write_csv
 from kryptonite_n.plan.catalogue import PAGES
 from kryptonite_n.plan.config import model_dimensions, model_settings, settings_origin
 from kryptonite_n.plan.models import spec, specs
+from kryptonite_n.report.calibration_page import calibration_context
 from kryptonite_n.report.figures import (
     ADVERSARIAL_COLUMNS,
     FIGURES,
@@ -624,6 +625,7 @@ def build_context(inputs: Mapping[str, object], config: Mapping[str, Any],
         "carbon": carbon_context(inputs),
         "scaling": scaling_context(inputs, config),
         "tuning": tuning_context(inputs, config),
+        "calibration": calibration_context(inputs),
         "repro": reproducibility_context(inputs, logs_dir),
         "attacks_config": config.get("attacks", {}),
         "network_config": config.get("network_analysis", {}),

@@ -52,6 +52,14 @@ def read_tables(paths: Iterable[Path | str], required: Sequence[str] = (), *, ad
 BAYES_COLUMNS = ["n", "flip_rate", "bayes", "bayes_low", "bayes_high", "bayes_source", "target"]
 
 
+def inapplicable_repeats(metrics_tables: Iterable[Path | str]) -> set[tuple[str, int, int]]:
+    """The (model, n, repeat) whose model did not apply to the data (no test accuracy is its
+    own, so nothing computed from its outputs is either)."""
+    metrics = read_tables(metrics_tables, ["model", "n", "repeat", "test_acc"])
+    inapplicable = metrics[pd.to_numeric(metrics["test_acc"], errors="coerce").isna()]
+    return {(str(r.model), int(r.n), int(r.repeat)) for r in inapplicable.itertuples()}
+
+
 def bayes_limits(truths: dict[int, dict]) -> pd.DataFrame:
     """Per n: the label-flip rate (None when unknown) and the Bayes limit (``kryptonite_n.compute.bayes``).
 

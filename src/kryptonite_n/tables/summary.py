@@ -48,7 +48,7 @@ SUMMARY_COLUMNS = [
     "meets_target", "fit_seconds_mean", "note",
 ]
 CHOICE_COLUMNS = ["n", "model", "oracle_assisted", "repeat", "validation_acc", "mean_validation_acc",
-                  "test_acc", "mean_test_acc", "optimism", "hidden_acc"]
+                  "test_acc", "mean_test_acc", "optimism", "hidden_acc", "probabilities"]
 SUPPORT_COLUMNS = ["model", "n", "repeat", "features", "equals_truth"]
 
 
@@ -234,8 +234,25 @@ def choose_models(metrics: pd.DataFrame) -> pd.DataFrame:
             "test_acc": test, "mean_test_acc": float(runs["test_acc"].astype(float).mean()),
             "optimism": float(best["validation_acc"]) - test,
             "hidden_acc": None if pd.isna(hidden) else float(hidden),
+            # Whether y_probability_{n}.npy is submitted beside the labels.
+            "probabilities": _flag(spec(model).probabilities if model in MODELS else None),
         })
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
+
+
+def submit_probabilities(probabilities_file: Path | str, labels_file: Path | str, out: Path | str) -> None:
+    """Copy the chosen repeat's hidden probabilities to ``out`` (``y_probability_{n}.npy``),
+    checked against the submitted labels: label 1 exactly where the probability exceeds 0.5."""
+    probabilities = np.load(probabilities_file, allow_pickle=False)
+    labels = np.load(labels_file, allow_pickle=False)
+    if probabilities.shape != labels.shape or not np.all((probabilities >= 0) & (probabilities <= 1)):
+        raise DataError(f"{probabilities_file}: expected {labels.shape[0]} probabilities in [0, 1] (one per "
+                        f"label of {labels_file}), found shape {probabilities.shape}")
+    disagree = int(np.count_nonzero((probabilities > 0.5) != (labels == 1)))
+    if disagree:
+        raise DataError(f"{probabilities_file}: {disagree} rows where the probability and the label of "
+                        f"{labels_file} disagree")
+    write_npy(out, probabilities.astype(np.float64))
 
 
 def choose_hidden_labels(tables: Iterable[Path | str], hidden_template: str,

@@ -8,7 +8,9 @@
 A ``Predictor`` (``kryptonite_n.contract``) maps raw features to 0/1 labels (``predict``),
 saves itself as plain arrays (``arrays``), reports JSON-able extras for ``metrics.json``
 (``details``) and optional tables (``tables``: name -> DataFrame, written as ``{name}.csv``,
-named in the spec's ``tables``). Differentiable predictors also offer
+named in the spec's ``tables``). A model whose spec has ``probabilities`` offers
+``probability(X) -> np.ndarray``, its probability of label 1 per row (label 1 exactly where it
+exceeds 0.5); one without outputs a label only. Differentiable predictors also offer
 ``logit(X: torch.Tensor) -> torch.Tensor`` on raw features; threshold rules offer ``features``
 and ``thresholds`` (predict = parity of ``X[:, features] > thresholds``).
 ``driver.fit_model`` fits, scores and saves any of them. See docs/adding-a-model.md.

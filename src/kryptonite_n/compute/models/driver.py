@@ -29,6 +29,18 @@ def predict_in_batches(predictor: Predictor, X: np.ndarray, batch_size: int) -> 
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
+def probabilities_of(predictor: Predictor, X: np.ndarray, model: str) -> np.ndarray:
+    """The predictor's probabilities of label 1 on X, checked: a model whose spec promises
+    probabilities must give one finite value in [0, 1] per row."""
+    if not hasattr(predictor, "probability"):
+        raise TypeError(f"{model}'s spec says it has probabilities, but its predictor has no probability()")
+    values = np.asarray(predictor.probability(X), dtype=np.float64)
+    if values.shape != (len(X),) or not np.all((values >= 0) & (values <= 1)):
+        raise ValueError(f"{model}: probability() must give one value in [0, 1] per row, "
+                         f"got shape {values.shape}")
+    return values
+
+
 def training_informative(X: np.ndarray, split: Split) -> list[int]:
     """The features whose noise on the training rows is not of the irrelevant family.
 
@@ -58,8 +70,9 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
     A model handed the informative features (``oracle_assisted``) gets those chosen on each
     repeat's training rows (``training_shapes``), never the whole set's, and is told where the
     shapes separate no family; the other models are given none. ``outputs`` holds per-repeat lists
-    ``metrics``, ``model``, ``test_predictions``, ``hidden_predictions`` (and one list per table
-    the model's spec names) and the per-repeat table ``table``.
+    ``metrics``, ``model``, ``test_predictions``, ``hidden_predictions`` (with ``test_probabilities``
+    and ``hidden_probabilities`` where the model's spec has ``probabilities``, and one list per
+    table the spec names) and the per-repeat table ``table``.
     """
     dataset = load_dataset(data_files, n)
     splits = [load_split(path) for path in split_files]
@@ -88,6 +101,14 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
         hidden_predictions = [
             predict_in_batches(p, dataset.hidden_X, inference_batch_size) for p in predictors
         ]
+    probabilities = {}
+    if "test_probabilities" in outputs:
+        with phase("score"):
+            probabilities = {
+                "test_probabilities": [probabilities_of(p, task.part(i, "test")[0], model)
+                                       for i, p in enumerate(predictors)],
+                "hidden_probabilities": [probabilities_of(p, dataset.hidden_X, model) for p in predictors],
+            }
     with phase("score"):
         records = [_score(task, dataset, i, repeat, predictor, test_predictions[i], hidden_predictions[i])
                    for i, (repeat, predictor) in enumerate(zip(repeats, predictors, strict=True))]
@@ -98,6 +119,8 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
         write_npz(outputs["model"][i], predictor.arrays())
         write_npy(outputs["test_predictions"][i], test_predictions[i])
         write_npy(outputs["hidden_predictions"][i], hidden_predictions[i])
+        for key, values in probabilities.items():
+            write_npy(outputs[key][i], values[i])
         for name, table in predictor.tables().items():
             write_csv(outputs[name][i], table)
         write_json(outputs["metrics"][i], metrics)
@@ -121,15 +144,18 @@ def _score(task: FitTask, dataset: Any, i: int, repeat: int, predictor: Predicto
                 "majority_acc": float(np.mean(y_test == majority)),
                 "whole_set_acc": None, "hidden_acc": None, "fit_seconds": None,
                 "note": f"{NOT_APPLICABLE}: {reason}", "details": predictor.details()}
+    # One pass over every labelled row; the training and validation rows' accuracies are read
+    # from it (predicting them again would double the cost of the slow predictors, kNN and SVM).
+    whole = predict_in_batches(predictor, dataset.X, 4096)
+    split = task.splits[i]
     return {
         "model": None, "n": task.n, "repeat": repeat,
-        "train_acc": accuracy(predictor.predict(task.part(i, "train")[0]), task.part(i, "train")[1]),
-        "validation_acc": accuracy(predictor.predict(task.part(i, "validation")[0]),
-                                   task.part(i, "validation")[1]),
+        "train_acc": accuracy(whole[split.train], dataset.y[split.train]),
+        "validation_acc": accuracy(whole[split.validation], dataset.y[split.validation]),
         "test_acc": accuracy(test_predictions, y_test),
         "test_rows": len(y_test),
         "majority_acc": float(np.mean(y_test == majority)),
-        "whole_set_acc": accuracy(predict_in_batches(predictor, dataset.X, 4096), dataset.y),
+        "whole_set_acc": accuracy(whole, dataset.y),
         "hidden_acc": (accuracy(hidden_predictions, dataset.hidden_y)
                        if dataset.hidden_y is not None else None),
         "fit_seconds": None,

@@ -22,6 +22,7 @@ import pandas as pd
 
 from kryptonite_n.contract import FitTask
 from kryptonite_n.io import DataError
+from kryptonite_n.stats import logistic
 
 
 class FsoLogReg:
@@ -44,6 +45,9 @@ class FsoLogReg:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return (self.decision(X) > 0).astype(np.int64)
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        return logistic(self.decision(X))
 
     def product_range(self, X: np.ndarray, mask: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
         """Smallest and largest product reachable per row when features in ``mask`` move by <= eps.

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from kryptonite_n import streams
 from kryptonite_n.contract import FitTask
+from kryptonite_n.stats import logistic
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -45,6 +46,9 @@ class MockBaselinePredictor:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(np.int64)
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        return logistic(self.decision_function(X))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"powers": self.powers.astype(np.int64), "coefficients": self.coefficients,

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from kryptonite_n.stats import logistic
+
 ACTIVATIONS = ("elu", "tanh", "relu", "sigmoid")
 
 #: log2(e): ELU and tanh are computed with exp2 (see ``activate``).
@@ -105,10 +107,16 @@ class MLPPredictor:
             hidden = activate(self.activation, torch.addmm(second[1], hidden, second[0]))
         return hidden @ W2 + b2
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Logits of raw features X, as a float32 NumPy array."""
         with torch.no_grad():
-            logits = self.logit(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
-        return (logits > 0).numpy().astype(np.int64)
+            return self.logit(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))).numpy()
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self.logits(X) > 0).astype(np.int64)
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        return logistic(self.logits(X))
 
     def arrays(self) -> dict[str, np.ndarray]:
         arrays = {
