@@ -24,6 +24,14 @@ CROSS_FITTED_PARITY = "cross-fitted GF(2) parity rule (lower estimate, Wilson 95
 GENERATOR = "generator"
 
 
+def sample_rows(rng: np.random.Generator, rows: int, cap: int | None) -> np.ndarray:
+    """Indices of the rows a capped model trains on: all ``rows``, or a sorted sample of ``cap``
+    of them drawn from ``rng`` (the model's own stream)."""
+    if cap is None or rows <= int(cap):
+        return np.arange(rows)
+    return np.sort(rng.choice(rows, size=int(cap), replace=False))
+
+
 @dataclass
 class Split:
     """Index arrays of one repeat's train, validation and test rows."""

@@ -36,7 +36,7 @@ import torch
 from tqdm import tqdm
 
 from kryptonite_n import streams
-from kryptonite_n.contract import FitTask
+from kryptonite_n.contract import FitTask, sample_rows
 
 #: The network's parameters, in the order ``logit`` takes them.
 PARAMETERS = ("conv1_weight", "conv1_bias", "conv2_weight", "conv2_bias", "linear_weight", "linear_bias")
@@ -135,12 +135,6 @@ def load(arrays: dict[str, np.ndarray]) -> CnnPredictor:
     return CnnPredictor({name: arrays[name] for name in PARAMETERS}, arrays["mean"], arrays["std"], summary)
 
 
-def training_rows(rng: np.random.Generator, rows: int, cap: int | None) -> np.ndarray:
-    """Indices of the rows to train on: all of them, or a sorted seeded sample of ``cap``."""
-    if cap is None or rows <= int(cap):
-        return np.arange(rows)
-    return np.sort(rng.choice(rows, size=int(cap), replace=False))
-
 
 def initial_parameters(rng: np.random.Generator, n: int, channels: int, kernel: int) -> dict[str, np.ndarray]:
     """PyTorch's default initialisation of Conv1d and Linear: uniform in ±1/sqrt(fan-in)."""
@@ -200,7 +194,7 @@ def fit(task: FitTask) -> list[CnnPredictor]:
         for i, repeat in enumerate(tqdm(task.repeats, desc=f"cnn n={task.n}", file=sys.stderr)):
             rng = streams.rng("cnn", seed=task.seed, n=task.n, repeat=repeat)
             X, y = task.part(i, "train")
-            rows = training_rows(rng, len(y), settings["max_train_rows"])
+            rows = sample_rows(rng, len(y), settings["max_train_rows"])
             predictor = fit_repeat(X[rows], y[rows], *task.part(i, "validation"), settings, rng)
             log.info("cnn n=%d repeat %d: %s", task.n, repeat, predictor.details())
             predictors.append(predictor)

@@ -26,6 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from kryptonite_n import streams
+from kryptonite_n.compute.trees import leaf_index
 from kryptonite_n.contract import FitTask
 
 #: (tree, row) paths walked at once (bounds the memory of a prediction).
@@ -80,18 +81,8 @@ class GradientBoosting:
 
     def leaves(self, X: np.ndarray) -> np.ndarray:
         """(trees, rows) global index of the leaf each row reaches in each tree."""
-        X = np.asarray(X, dtype=np.float64)
-        node = np.repeat(self.offsets[:, None], len(X), axis=1)
-        flat = node.ravel()  # a view: walking ``flat`` moves ``node``
-        row = np.broadcast_to(np.arange(len(X)), node.shape).ravel()
-        active = np.flatnonzero(self.left[flat] >= 0)
-        while len(active):
-            at = flat[active]
-            values = X[row[active], self.feature[at]]
-            go_left = (values <= self.threshold[at]) | (np.isnan(values) & self.missing_left[at])
-            flat[active] = np.where(go_left, self.left[at], self.right[at])
-            active = active[self.left[flat[active]] >= 0]
-        return node
+        return leaf_index(np.asarray(X, dtype=np.float64), self.offsets, self.left, self.right, self.feature,
+                          self.threshold, self.missing_left)
 
     def probability(self, X: np.ndarray) -> np.ndarray:
         from scipy.special import expit  # the very sigmoid of scikit-learn's predict_proba

@@ -29,7 +29,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from kryptonite_n import streams
-from kryptonite_n.contract import FitTask
+from kryptonite_n.contract import FitTask, sample_rows
 
 #: Rows whose neighbours are searched at once (bounds the memory of a prediction).
 CHUNK = 4096
@@ -82,12 +82,6 @@ def load(arrays: dict[str, np.ndarray]) -> Knn:
     return Knn(arrays["X_train"], arrays["y_train"], int(arrays["neighbours"]))
 
 
-def training_rows(rng: np.random.Generator, rows: int, cap: int | None) -> np.ndarray:
-    """Indices of the rows to train on: all of them, or a sorted seeded sample of ``cap``."""
-    if cap is None or rows <= int(cap):
-        return np.arange(rows)
-    return np.sort(rng.choice(rows, size=int(cap), replace=False))
-
 
 def fit(task: FitTask) -> list[Knn]:
     settings = task.settings
@@ -95,7 +89,7 @@ def fit(task: FitTask) -> list[Knn]:
     for i, repeat in enumerate(tqdm(task.repeats, desc=f"knn n={task.n}", file=sys.stderr)):
         rng = streams.rng("knn", seed=task.seed, n=task.n, repeat=repeat)
         X, y = task.part(i, "train")
-        rows = training_rows(rng, len(y), settings["max_train_rows"])
+        rows = sample_rows(rng, len(y), settings["max_train_rows"])
         predictor = Knn(X[rows], y[rows], int(settings["neighbours"]))
         log.info("knn n=%d repeat %d: %s", task.n, repeat, predictor.details())
         predictors.append(predictor)

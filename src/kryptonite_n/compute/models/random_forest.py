@@ -24,7 +24,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from kryptonite_n import streams
-from kryptonite_n.contract import FitTask
+from kryptonite_n.compute.trees import leaf_index
+from kryptonite_n.contract import FitTask, sample_rows
 
 #: (tree, row) paths walked at once (bounds the memory of a prediction).
 PATHS = 2**20
@@ -61,17 +62,8 @@ class RandomForest:
 
         Like scikit-learn's trees, rows are compared in float32 (x <= threshold goes left).
         """
-        X = np.asarray(X, dtype=np.float32)
-        node = np.repeat(self.offsets[:, None], len(X), axis=1)
-        flat = node.ravel()  # a view: walking ``flat`` moves ``node``
-        row = np.broadcast_to(np.arange(len(X)), node.shape).ravel()
-        active = np.flatnonzero(self.left[flat] >= 0)
-        while len(active):
-            at = flat[active]
-            go_left = X[row[active], self.feature[at]] <= self.threshold[at]
-            flat[active] = np.where(go_left, self.left[at], self.right[at])
-            active = active[self.left[flat[active]] >= 0]
-        return node
+        return leaf_index(np.asarray(X, dtype=np.float32), self.offsets, self.left, self.right, self.feature,
+                          self.threshold)
 
     def class_fractions(self, X: np.ndarray) -> np.ndarray:
         """(rows, 2): the mean over trees of each class's leaf fraction (predict_proba)."""
@@ -121,12 +113,6 @@ def load(arrays: dict[str, np.ndarray]) -> RandomForest:
                         int(arrays["min_samples_leaf"]))
 
 
-def training_rows(rng: np.random.Generator, rows: int, cap: int | None) -> np.ndarray:
-    """Indices of the rows to train on: all of them, or a sorted seeded sample of ``cap``."""
-    if cap is None or rows <= int(cap):
-        return np.arange(rows)
-    return np.sort(rng.choice(rows, size=int(cap), replace=False))
-
 
 def from_forest(forest: Any, rows: int, min_samples_leaf: int) -> RandomForest:
     """The arrays of a fitted binary RandomForestClassifier's trees, concatenated."""
@@ -158,7 +144,7 @@ def fit(task: FitTask) -> list[RandomForest]:
         rng = streams.rng("random_forest", seed=task.seed, n=task.n, repeat=repeat)
         random_state = int(rng.integers(2**31))
         X, y = task.part(i, "train")
-        rows = training_rows(rng, len(y), settings["max_train_rows"])
+        rows = sample_rows(rng, len(y), settings["max_train_rows"])
         X, y = X[rows], y[rows]
         if set(np.unique(y).tolist()) != {0, 1}:
             raise ValueError(f"random_forest n={task.n} repeat {repeat}: the training rows hold "

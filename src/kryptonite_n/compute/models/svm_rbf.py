@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from kryptonite_n import streams
-from kryptonite_n.contract import FitTask
+from kryptonite_n.contract import FitTask, sample_rows
 
 #: Kernel values computed at once (rows x support vectors; 32 MB of float64).
 KERNEL_BLOCK = 2**22
@@ -94,12 +94,6 @@ def load(arrays: dict[str, np.ndarray]) -> SvmRbf:
                   int(arrays["iterations"]))
 
 
-def training_rows(rng: np.random.Generator, rows: int, cap: int | None) -> np.ndarray:
-    """Indices of the rows to train on: all of them, or a sorted seeded sample of ``cap``."""
-    if cap is None or rows <= int(cap):
-        return np.arange(rows)
-    return np.sort(rng.choice(rows, size=int(cap), replace=False))
-
 
 def fit(task: FitTask) -> list[SvmRbf]:
     from sklearn.svm import SVC
@@ -112,7 +106,7 @@ def fit(task: FitTask) -> list[SvmRbf]:
         # The estimator's seed first, so that it does not depend on whether rows are sampled.
         random_state = int(rng.integers(2**31))
         X, y = task.part(i, "train")
-        rows = training_rows(rng, len(y), settings["max_train_rows"])
+        rows = sample_rows(rng, len(y), settings["max_train_rows"])
         X, y = np.asarray(X[rows], dtype=np.float64), y[rows]
         svc = SVC(C=float(settings["C"]), kernel="rbf", gamma=gamma, random_state=random_state).fit(X, y)
         if len(svc.classes_) != 2:
