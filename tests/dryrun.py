@@ -1,6 +1,6 @@
 """What Snakemake would run: the jobs of a ``--dry-run``, parsed from its job listing.
 
-Each planned job is printed as ``rule NAME:`` (or ``localrule NAME:``) followed by indented
+Each planned job is printed as ``rule NAME:`` (``localrule NAME:``, ``checkpoint NAME:``) followed by indented
 ``key: value`` lines (input, output, log, reason, wildcards, ...). A job is known by its rule
 and its log (unique per job in this workflow), or its outputs when it has no log.
 
@@ -20,7 +20,7 @@ from conftest import WorkflowRun
 
 from kryptonite_n.plan.models import MODELS
 
-JOB_START = re.compile(r"^(?:local)?rule (\S+):$")
+JOB_START = re.compile(r"^(?:local)?(?:rule|checkpoint) (\S+):$")
 #: The last line of Snakemake's "Job stats" table: ``total   N``.
 JOB_TOTAL = re.compile(r"^total\s+(\d+)\s*$", re.MULTILINE)
 NOTHING_TO_DO = "Nothing to be done"

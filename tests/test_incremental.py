@@ -178,8 +178,9 @@ def rule_scripts() -> list[tuple[re.Pattern, str]]:
     """(rule-name pattern, script) of every rule, read from workflow/rules/*.smk."""
     found = []
     for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
-        for chunk in re.split(r"\n(?=\s*rule(?: \w+)?:)", smk.read_text())[1:]:
-            name = re.match(r"\s*rule (\w+):", chunk) or re.search(r"name:\s*f?\"([^\"]+)\"", chunk)
+        for chunk in re.split(r"\n(?=\s*(?:rule|checkpoint)(?: \w+)?:)", smk.read_text())[1:]:
+            name = (re.match(r"\s*(?:rule|checkpoint) (\w+):", chunk)
+                    or re.search(r"name:\s*f?\"([^\"]+)\"", chunk))
             script = re.search(r"scripts/(\w+)\.py", chunk)
             if name and script:
                 pattern = re.sub(r"\\\{\w+\\\}", r"\\w+", re.escape(name.group(1)))

@@ -61,8 +61,19 @@ def test_every_submitted_hidden_label_file_scores_what_is_published(quick_run):
         repeat_files = {"model": row["model"], "n": n, "repeat": int(row["repeat"])}
         metrics = json.loads(file_of(quick_run, paths.FIT_FILES["metrics"], **repeat_files).read_text())
         assert metrics["hidden_acc"] == pytest.approx(accuracy, abs=1e-12)
-        assert re.search(rf"^\| {n} \|.*\| {accuracy:.4f} \|$", models_page, flags=re.MULTILINE), n
+        probability_file = file_of(quick_run, paths.HIDDEN_PROBABILITY, n=n)
+        cell = f"`{probability_file.name}`" if row["probabilities"] else "labels only"
+        assert re.search(rf"^\| {n} \|.*\| {accuracy:.4f} \| {cell} \|$", models_page, flags=re.MULTILINE), n
         assert accuracy > 0.6, f"n={n}: the submitted labels are near chance ({accuracy:.4f})"
+        # The submitted probabilities, where the chosen model has them: the chosen repeat's, and
+        # label 1 exactly where they exceed 0.5.
+        assert probability_file.exists() == bool(row["probabilities"]), n
+        if row["probabilities"]:
+            probability = np.load(probability_file, allow_pickle=False)
+            assert ((probability > 0.5) == (submitted == 1)).all()
+            chosen = np.load(file_of(quick_run, paths.PROBABILITY_FILES["hidden_probabilities"],
+                                     **repeat_files))
+            assert np.array_equal(probability, chosen)
 
 
 def test_every_repeats_hidden_predictions_score_what_its_metrics_say(quick_run):

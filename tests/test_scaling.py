@@ -49,7 +49,8 @@ def test_layout_is_the_studys_layout():
 def test_models_are_every_model_but_the_mock_baseline_and_tuned_ones():
     models = scaling_models(_config())
     # A tuned model's settings exist only where its search ran: the searched model is mapped.
-    assert models == ["mlp", "poly_logreg", "xor_oracle", "fso_logreg", "parity_gf2"]
+    assert models == ["mlp", "poly_logreg", "xor_oracle", "fso_logreg", "parity_gf2",
+                      "svm_rbf", "random_forest", "knn", "gradient_boosting", "cnn"]
     assert "mlp" not in scaling_models(_config(models={"mlp": {"enabled": False}}))
 
 

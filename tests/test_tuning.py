@@ -35,7 +35,9 @@ from kryptonite_n.compute.nets import perceptron, training
 from kryptonite_n.compute.trials import best_settings, pruning_saving, read_best
 from kryptonite_n.contract import FitTask, Split
 from kryptonite_n.io import DataError
+from kryptonite_n.plan import paths
 from kryptonite_n.plan.config import check_tuning, model_settings, prepare_config
+from kryptonite_n.plan.models import spec
 from kryptonite_n.plan.paths import dataset_files as published_files
 from kryptonite_n.plan.tuning import CHOSEN, RANGED, searches, split_repeats
 
@@ -164,10 +166,8 @@ def test_the_tuned_mlp_is_never_below_the_papers_settings_on_validation(first_se
 
 
 def fit_outputs(folder: Path, model: str, repeats: list[int]) -> dict:
-    files = {key: [folder / model / f"repeat{r}" / name for r in repeats]
-             for key, name in (("metrics", "metrics.json"), ("model", "model.npz"),
-                               ("test_predictions", "test_predictions.npy"),
-                               ("hidden_predictions", "hidden_predictions.npy"))}
+    files = {key: [folder / model / f"repeat{r}" / Path(pattern).name for r in repeats]
+             for key, pattern in paths.fit_files(spec(model).probabilities).items()}
     if model == "mlp":
         files["history"] = [folder / model / f"repeat{r}" / "history.csv" for r in repeats]
     return files | {"table": folder / model / "metrics.csv"}
@@ -191,8 +191,8 @@ def test_the_tuned_fit_takes_over_the_paper_fit_exactly_when_the_papers_settings
     common = {"data_files": dataset_files(folder, N), "split_files": [str(s) for s in splits], "seed": SEED,
               "repeats": repeats}
     fit_model("mlp", N, settings=PAPER, outputs=fit_outputs(tmp_path, "mlp", repeats), **common)
-    paper_files = [str(path) for key, paths in fit_outputs(tmp_path, "mlp", repeats).items()
-                   if key in ("metrics", "model", "test_predictions", "hidden_predictions") for path in paths]
+    paper_files = [str(path) for key, files in fit_outputs(tmp_path, "mlp", repeats).items()
+                   if key not in ("history", "table") for path in files]
     outputs = fit_outputs(tmp_path, "mlp_tuned", repeats)
     tuning.fit_tuned("mlp_tuned", N, trials_csv=tmp_path / "trials.csv", tuning=SETTINGS,
                      paper_files=paper_files, outputs=outputs, **common)
@@ -206,6 +206,9 @@ def test_the_tuned_fit_takes_over_the_paper_fit_exactly_when_the_papers_settings
             paper_model = tmp_path / "mlp" / f"repeat{repeats[i]}" / "model.npz"
             with np.load(outputs["model"][i]) as a, np.load(paper_model) as b:
                 assert all(np.array_equal(a[k], b[k]) for k in b.files)
+            for key in paths.PROBABILITY_FILES:
+                paper_file = fit_outputs(tmp_path, "mlp", repeats)[key][i]
+                assert np.array_equal(np.load(outputs[key][i]), np.load(paper_file)), key
         else:
             assert mine["details"]["settings"] == training.resolve_settings(json.loads(
                 table.loc[table["trial"] == winner, "settings"].iloc[0]))

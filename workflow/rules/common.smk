@@ -60,3 +60,15 @@ def analysed_networks(wildcards):
         f"models_{activation}": PLAN.activation_models(wildcards.n, activation)
         for activation in PLAN.network_activations(wildcards.n)
     }
+
+
+def chosen_probabilities(wildcards):
+    """The chosen repeat's hidden probabilities at n, once the hidden labels are chosen."""
+    choice = checkpoints.choose_hidden_labels.get().output.choice
+    return PLAN.chosen_probabilities(choice)[int(wildcards.n)]
+
+
+def submitted_probabilities(wildcards):
+    """y_probability_{n}.npy for every n whose chosen model has probabilities."""
+    choice = checkpoints.choose_hidden_labels.get().output.choice
+    return expand(paths.HIDDEN_PROBABILITY, n=sorted(PLAN.chosen_probabilities(choice)))

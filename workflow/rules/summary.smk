@@ -59,17 +59,6 @@ checkpoint choose_hidden_labels:
         "../../scripts/choose_hidden_labels.py"
 
 
-def chosen_probabilities(wildcards):
-    choice = checkpoints.choose_hidden_labels.get().output.choice
-    return PLAN.chosen_probabilities(choice)[int(wildcards.n)]
-
-
-def submitted_probabilities(wildcards):
-    """y_probability_{n}.npy for every n whose chosen model has probabilities."""
-    choice = checkpoints.choose_hidden_labels.get().output.choice
-    return expand(paths.HIDDEN_PROBABILITY, n=sorted(PLAN.chosen_probabilities(choice)))
-
-
 rule submit_hidden_probabilities:
     input:
         probabilities=chosen_probabilities,

@@ -225,7 +225,7 @@ SVM_RBF = ModelSpec(
     name="svm_rbf",
     classic_baseline=True,
     label="RBF SVM",
-    description="support-vector machine with an RBF kernel (C = {C}) on a capped sample of the training rows",
+    description="support-vector machine with an RBF kernel on a capped sample of the training rows",
     # Its decision value is no probability (Platt scaling would cost five more fits): a label only.
     decision="opaque",
     imports=("sklearn.svm",),

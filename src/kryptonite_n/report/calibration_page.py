@@ -64,4 +64,11 @@ def calibration_context(inputs: Mapping[str, list[str]]) -> dict[str, Any]:
             "at_limit": [r for r in rows if r["at_limit"]],
             "gain_shown": GAIN_SHOWN,
         }
+        at_limit = context["at_limit"]
+        groups: dict[str, list[int]] = {}
+        for r in at_limit:
+            groups.setdefault(r["label"], []).append(r["n"])
+        context |= {"at_limit_groups": [{"label": k, "dimensions": v} for k, v in groups.items()],
+                    "at_limit_gain": (min((r["gain"] for r in at_limit), default=None),
+                                      max((r["gain"] for r in at_limit), default=None))}
     return context
