@@ -123,3 +123,29 @@ def test_default_dimensions_follow_the_data():
 def test_shipped_configs_are_valid():
     for name in ("config.yaml", "quick.yaml"):
         prepare_config(yaml.safe_load((REPO / "config" / name).read_text()))
+
+
+def _merged(base: dict, override: dict) -> dict:
+    """``override`` over ``base``, key by key, as Snakemake merges a --configfile."""
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = (_merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict)
+                       else value)
+    return merged
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
+def test_every_shipped_config_is_valid_over_the_full_study(name):
+    base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config = prepare_config(_merged(base, yaml.safe_load((REPO / "config" / name).read_text())))
+    assert config["dimensions"]
+
+
+def test_the_large_baselines_config_fits_every_repeat_and_row():
+    base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    large = yaml.safe_load((REPO / "config" / "baselines-large.yaml").read_text())
+    config = prepare_config(_merged(base, large))
+    for model in ("svm_rbf", "random_forest", "knn", "gradient_boosting", "cnn"):
+        assert config["models"][model]["repeats"] is None
+        assert config["models"][model]["max_n"] is None
+    assert "cnn" in config["attacks"]["models"]
