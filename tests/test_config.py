@@ -129,8 +129,8 @@ def _merged(base: dict, override: dict) -> dict:
     """``override`` over ``base``, key by key, as Snakemake merges a --configfile."""
     merged = dict(base)
     for key, value in override.items():
-        merged[key] = (_merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict)
-                       else value)
+        nested = isinstance(value, dict) and isinstance(base.get(key), dict)
+        merged[key] = _merged(base[key], value) if nested else value
     return merged
 
 
