@@ -149,3 +149,4 @@ def test_the_large_baselines_config_fits_every_repeat_and_row():
         assert config["models"][model]["repeats"] is None
         assert config["models"][model]["max_n"] is None
     assert "cnn" in config["attacks"]["models"]
+    assert all(config["scaling"]["models"][model]["enabled"] for model in ("svm_rbf", "knn", "cnn"))
