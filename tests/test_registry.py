@@ -131,3 +131,26 @@ def test_a_model_is_named_at_most_twice_outside_its_own_module():
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  for _ in re.finditer(rf"(?<!\w){model}(?!\w)", line)]
         assert len(named) <= 2, f"{model} is named in {named}"
+
+
+def test_a_spec_promising_probabilities_is_held_to_it():
+    """The fit driver refuses a predictor without probability(), or one whose values leave [0, 1]."""
+    import numpy as np
+
+    from kryptonite_n.compute.models.driver import probabilities_of
+
+    class LabelsOnly:
+        def predict(self, X):
+            return np.zeros(len(X), dtype=np.int64)
+
+    class OutOfRange(LabelsOnly):
+        def probability(self, X):
+            return np.full(len(X), 1.5)
+
+    X = np.zeros((4, 9))
+    with pytest.raises(TypeError, match="knn's spec says it has probabilities"):
+        probabilities_of(LabelsOnly(), X, "knn")
+    with pytest.raises(ValueError, match=r"knn: probability\(\) must give one value in \[0, 1\]"):
+        probabilities_of(OutOfRange(), X, "knn")
+    assert {s.name for s in specs() if s.probabilities} >= {"mlp", "knn", "cnn"}
+    assert not spec("svm_rbf").probabilities and not spec("xor_oracle").probabilities

@@ -31,7 +31,7 @@ def predict_in_batches(predictor: Predictor, X: np.ndarray, batch_size: int) -> 
 
 def probabilities_of(predictor: Predictor, X: np.ndarray, model: str) -> np.ndarray:
     """The predictor's probabilities of label 1 on X, checked: a model whose spec promises
-    probabilities must give one finite value in [0, 1] per row."""
+    probabilities must give one value in [0, 1] per row."""
     if not hasattr(predictor, "probability"):
         raise TypeError(f"{model}'s spec says it has probabilities, but its predictor has no probability()")
     values = np.asarray(predictor.probability(X), dtype=np.float64)
@@ -101,15 +101,12 @@ def fit_model(model: str, n: int, *, data_files: Mapping[str, Path | str], split
         hidden_predictions = [
             predict_in_batches(p, dataset.hidden_X, inference_batch_size) for p in predictors
         ]
-    probabilities = {}
-    if "test_probabilities" in outputs:
-        with phase("score"):
-            probabilities = {
-                "test_probabilities": [probabilities_of(p, task.part(i, "test")[0], model)
-                                       for i, p in enumerate(predictors)],
-                "hidden_probabilities": [probabilities_of(p, dataset.hidden_X, model) for p in predictors],
-            }
     with phase("score"):
+        probabilities = {} if "test_probabilities" not in outputs else {
+            "test_probabilities": [probabilities_of(p, task.part(i, "test")[0], model)
+                                   for i, p in enumerate(predictors)],
+            "hidden_probabilities": [probabilities_of(p, dataset.hidden_X, model) for p in predictors],
+        }
         records = [_score(task, dataset, i, repeat, predictor, test_predictions[i], hidden_predictions[i])
                    for i, (repeat, predictor) in enumerate(zip(repeats, predictors, strict=True))]
     rows = []
