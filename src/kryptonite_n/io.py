@@ -71,6 +71,33 @@ def read_json(path: Path | str) -> Any:
         raise DataError(f"{path}: not readable JSON ({error})") from error
 
 
+def read_npy(path: Path | str) -> np.ndarray:
+    """Read one .npy file (no pickles); raise DataError naming it if it is missing or damaged."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as error:  # numpy raises several types for a damaged file
+        raise DataError(f"{path}: not a readable .npy file ({error})") from error
+
+
+def read_vector(path: Path | str, rows: int, what: str) -> np.ndarray:
+    """A saved vector of ``rows`` values; ``what`` names them in the error."""
+    values = read_npy(path)
+    if values.shape != (rows,):
+        raise DataError(f"{path}: expected {rows} {what}, found shape {values.shape}")
+    return values
+
+
+def read_probabilities(path: Path | str, rows: int, what: str) -> np.ndarray:
+    """A saved vector of ``rows`` probabilities (``what``: which rows), each in [0, 1], as float64."""
+    values = read_vector(path, rows, f"probabilities ({what})")
+    if not np.all((values >= 0) & (values <= 1)):
+        raise DataError(f"{path}: probabilities must lie in [0, 1]")
+    return values.astype(np.float64)
+
+
 def read_table(path: Path | str, required: Sequence[str] = (), sep: str = ",") -> pd.DataFrame:
     """Read one CSV (or TSV); raise DataError if it is missing, unreadable or lacks a column."""
     path = Path(path)

@@ -12,8 +12,8 @@ rule attack_model:
         **DATASET,
         splits=rules.split_dataset.output.splits,
         features=rules.explore_dataset.output.features,
-        models=lambda wildcards: PLAN.repeat_files(
-            paths.FIT_FILES["model"], wildcards.model, wildcards.n
+        models=lambda wildcards: PLAN.fits(
+            paths.FIT_FILES["model"], {wildcards.model: [wildcards.n]}
         ),
         code=lambda wildcards: code("attack_model", models=[wildcards.model]),
     output:

@@ -24,7 +24,7 @@ import numpy as np
 from kryptonite_n import streams
 from kryptonite_n.compute.carbon import phase
 from kryptonite_n.contract import GENERATOR, Split
-from kryptonite_n.io import DataError, write_json, write_npy
+from kryptonite_n.io import DataError, read_npy, write_json, write_npy
 from kryptonite_n.plan import paths
 
 FAMILIES = ("uniform", "laplace", "gaussian")
@@ -217,15 +217,6 @@ def generate(n: int, seed: int, settings: GeneratorSettings | None = None) -> Da
 DATASET_KEYS = ("X", "y", "hidden_X", "hidden_y", "truth")
 
 
-def _load_npy(path: Path) -> np.ndarray:
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    try:
-        return np.load(path, allow_pickle=False)
-    except Exception as error:  # numpy raises several types for a damaged file
-        raise DataError(f"{path}: not a readable .npy file ({error})") from error
-
-
 def _check_features(path: Path, X: np.ndarray, n: int) -> np.ndarray:
     if X.ndim != 2 or X.shape[1] != n:
         raise DataError(f"{path}: expected shape (rows, {n}), found {X.shape}")
@@ -260,8 +251,8 @@ def read_labelled(files: Mapping[str, Path | str], n: int) -> tuple[np.ndarray, 
     """The labelled set's features and labels (``files['X']``, ``files['y']``), validated;
     nothing else is opened. Raise DataError naming the bad file."""
     x_path, y_path = Path(files["X"]), Path(files["y"])
-    X = _check_features(x_path, _load_npy(x_path), n)
-    return X, _check_labels(y_path, _load_npy(y_path), X.shape[0], x_path)
+    X = _check_features(x_path, read_npy(x_path), n)
+    return X, _check_labels(y_path, read_npy(y_path), X.shape[0], x_path)
 
 
 def read_dataset(files: Mapping[str, Path | str], n: int) -> Dataset:
@@ -269,10 +260,10 @@ def read_dataset(files: Mapping[str, Path | str], n: int) -> Dataset:
     ``truth`` when given); raise DataError naming the bad file."""
     files = {key: Path(path) for key, path in files.items() if key in DATASET_KEYS}
     X, y = read_labelled(files, n)
-    hidden_X = _check_features(files["hidden_X"], _load_npy(files["hidden_X"]), n)
+    hidden_X = _check_features(files["hidden_X"], read_npy(files["hidden_X"]), n)
     hidden_y = None
     if "hidden_y" in files:
-        hidden_y = _check_labels(files["hidden_y"], _load_npy(files["hidden_y"]),
+        hidden_y = _check_labels(files["hidden_y"], read_npy(files["hidden_y"]),
                                  hidden_X.shape[0], files["hidden_X"])
     truth = _read_truth(files["truth"]) if "truth" in files else None
     return Dataset(X=X, y=y, hidden_X=hidden_X, hidden_y=hidden_y, truth=truth)

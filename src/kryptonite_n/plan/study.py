@@ -103,10 +103,6 @@ class StudyPlan:
         """The split files of the n some model with probabilities is fitted on."""
         return expand(paths.SPLIT, n=self.probability_dimensions(), repeat=self.repeats)
 
-    def repeat_files(self, pattern: str, model: str, n: int | str) -> list[str]:
-        """``pattern`` for every repeat ``model`` is fitted on at n."""
-        return expand(pattern, model=model, n=n, repeat=self.model_repeats(model))
-
     def probability_models(self) -> dict[str, list[int]]:
         """The fitted models that save probabilities (their spec's ``probabilities``)."""
         return {m: d for m, d in self.fitted.items() if d and spec(m).probabilities}

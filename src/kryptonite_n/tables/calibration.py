@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 
 from kryptonite_n.compute.data import load_split, read_labelled
-from kryptonite_n.io import DataError, write_csv
-from kryptonite_n.plan.models import model_rank
+from kryptonite_n.io import DataError, read_probabilities, write_csv
 from kryptonite_n.plan.paths import fit_key, n_of, repeat_of
-from kryptonite_n.tables.results import inapplicable_repeats
+from kryptonite_n.tables.results import in_model_order, inapplicable_repeats
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +95,6 @@ def scores(probabilities: np.ndarray, labels: np.ndarray, bins: int = BINS) -> d
             **{f"ece_{binning}": expected_calibration_error(p, y, bins, binning) for binning in BINNINGS}}
 
 
-def _read_probabilities(path: Path | str, rows: int) -> np.ndarray:
-    values = np.load(path, allow_pickle=False)
-    if values.shape != (rows,):
-        raise DataError(f"{path}: expected {rows} probabilities (the repeat's test rows), found shape "
-                        f"{values.shape}")
-    if not np.all((values >= 0) & (values <= 1)):
-        raise DataError(f"{path}: probabilities must lie in [0, 1]")
-    return values.astype(np.float64)
-
-
 def calibration_tables(probability_files: Iterable[Path | str], split_files: Iterable[Path | str],
                        label_files: Mapping[int, Mapping[str, Path | str]],
                        skipped: Iterable[tuple[str, int, int]] = (),
@@ -129,7 +118,7 @@ def calibration_tables(probability_files: Iterable[Path | str], split_files: Ite
         if (n, repeat) not in splits:
             raise DataError(f"{path}: no split file for n = {n}, repeat {repeat}")
         y = labels[n][load_split(splits[(n, repeat)]).test]
-        p = _read_probabilities(path, len(y))
+        p = read_probabilities(path, len(y), "the repeat's test rows")
         per_repeat.append({"model": model, "n": n, "repeat": repeat, "test_rows": len(y),
                            **scores(p, y, bins)})
         pooled.setdefault((model, n), []).append((p, y))
@@ -150,15 +139,8 @@ def calibration_tables(probability_files: Iterable[Path | str], split_files: Ite
             curve.insert(0, "n", n)
             curve.insert(0, "model", model)
             curves.append(curve)
-    return _ordered(calibration, CALIBRATION_COLUMNS), _ordered(pd.concat(curves, ignore_index=True),
-                                                                RELIABILITY_COLUMNS)
-
-
-def _ordered(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """In the report's model order, then by n (and binning and bin for the curves)."""
-    keys = ["rank", "n", *[c for c in ("binning", "bin") if c in frame]]
-    frame = frame.assign(rank=frame["model"].map(model_rank)).sort_values(keys, kind="stable")
-    return frame[columns].reset_index(drop=True)
+    return (in_model_order(calibration, "n")[CALIBRATION_COLUMNS],
+            in_model_order(pd.concat(curves, ignore_index=True), "n", "binning", "bin")[RELIABILITY_COLUMNS])
 
 
 def summarise_calibration(probability_files: Iterable[Path | str], split_files: Iterable[Path | str],

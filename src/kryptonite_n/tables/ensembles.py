@@ -28,10 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kryptonite_n.io import DataError, write_csv
-from kryptonite_n.plan.models import model_rank
+from kryptonite_n.io import DataError, read_npy, read_probabilities, read_vector, write_csv
 from kryptonite_n.plan.paths import fit_key, n_of
-from kryptonite_n.tables.results import inapplicable_repeats
+from kryptonite_n.tables.results import in_model_order, inapplicable_repeats
 
 log = logging.getLogger(__name__)
 
@@ -97,23 +96,13 @@ def ensemble_rows(model: str, n: int, labels: np.ndarray, probabilities: np.ndar
     return rows
 
 
-def _load_members(files: list[Path], rows: int, kind: str) -> np.ndarray:
-    members = []
-    for path in files:
-        values = np.load(path, allow_pickle=False)
-        if values.shape != (rows,):
-            raise DataError(f"{path}: expected {rows} {kind} (the hidden rows), found shape {values.shape}")
-        members.append(values)
-    return np.stack(members)
-
-
 def ensemble_table(prediction_files: Iterable[Path | str], probability_files: Iterable[Path | str],
                    hidden_label_files: Iterable[Path | str], skipped: Iterable[tuple[str, int, int]] = (),
                    sizes: Iterable[int] = SIZES) -> pd.DataFrame:
     """``ensembles.csv`` from every repeat's ``hidden_predictions.npy`` (and
     ``hidden_probabilities.npy`` where the model has them) and the true hidden labels
     (``hidden-kryptonite-{n}-y.npy``); the (model, n, repeat) in ``skipped`` did not apply."""
-    truths = {n_of(path): np.load(path, allow_pickle=False).astype(np.int64) for path in hidden_label_files}
+    truths = {n_of(path): read_npy(path).astype(np.int64) for path in hidden_label_files}
     skipped = set(skipped)
     grouped: dict[tuple[str, int], dict[str, dict[int, Path]]] = {}
     for kind, files in (("labels", prediction_files), ("probabilities", probability_files)):
@@ -125,18 +114,17 @@ def ensemble_table(prediction_files: Iterable[Path | str], probability_files: It
     for (model, n), kinds in grouped.items():
         if n not in truths:
             raise DataError(f"no true hidden labels for n = {n}: the ensembles need them")
-        repeats = sorted(kinds["labels"])
-        labels = _load_members([kinds["labels"][r] for r in repeats], len(truths[n]), "labels")
+        repeats, rows = sorted(kinds["labels"]), len(truths[n])
+        labels = np.stack([read_vector(kinds["labels"][r], rows, "labels (the hidden rows)")
+                           for r in repeats])
         probabilities = None
         if "probabilities" in kinds:
-            probabilities = _load_members([kinds["probabilities"][r] for r in repeats], len(truths[n]),
-                                          "probabilities")
+            probabilities = np.stack([read_probabilities(kinds["probabilities"][r], rows, "the hidden rows")
+                                      for r in repeats])
         rows += ensemble_rows(model, n, labels, probabilities, truths[n], sizes)
     if not rows:
         return pd.DataFrame(columns=ENSEMBLE_COLUMNS)
-    frame = pd.DataFrame(rows)
-    frame = frame.assign(rank=frame["model"].map(model_rank)).sort_values(["rank", "n", "members"])
-    return frame[ENSEMBLE_COLUMNS].reset_index(drop=True)
+    return in_model_order(pd.DataFrame(rows), "n", "members")[ENSEMBLE_COLUMNS]
 
 
 def summarise_ensembles(prediction_files: Iterable[Path | str], probability_files: Iterable[Path | str],

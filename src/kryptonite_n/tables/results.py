@@ -87,13 +87,17 @@ SUMMARY_COLUMNS = ("model", "n", "repeats", "test_acc_mean", "test_acc_std", "ta
                    "meets_target")
 
 
+def in_model_order(table: pd.DataFrame, *keys: str) -> pd.DataFrame:
+    """``table`` in the report's model order, then by ``keys`` (a stable sort, index reset)."""
+    ranked = table.assign(_rank=table["model"].map(model_rank))
+    return ranked.sort_values(["_rank", *keys], kind="stable").drop(columns="_rank").reset_index(drop=True)
+
+
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
     table = table.copy()
     table["n"] = table["n"].astype(int)
     table["label"] = table["model"].map(model_label)
-    table["_rank"] = table["model"].map(model_rank)
-    table = table.sort_values(["_rank", "n"], kind="stable").drop(columns="_rank").reset_index(drop=True)
-    return table[HEADLINE_COLUMNS]
+    return in_model_order(table, "n")[HEADLINE_COLUMNS]
 
 
 def default_resampling_ratio() -> float:

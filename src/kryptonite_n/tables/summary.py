@@ -27,9 +27,9 @@ import pandas as pd
 
 from kryptonite_n.compute.bayes import bayes_limit
 from kryptonite_n.compute.data import read_truths, target_accuracy
-from kryptonite_n.io import DataError, read_json, write_csv, write_npy
+from kryptonite_n.io import DataError, read_json, read_npy, read_probabilities, write_csv, write_npy
 from kryptonite_n.plan.config import model_dimensions, model_settings, skip_reason
-from kryptonite_n.plan.models import MODELS, model_rank, spec
+from kryptonite_n.plan.models import MODELS, spec
 from kryptonite_n.stats import (
     chebyshev_lower,
     hoeffding_lower,
@@ -37,6 +37,7 @@ from kryptonite_n.stats import (
     mean_interval,
     resampling_ratio,
 )
+from kryptonite_n.tables.results import in_model_order
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +183,7 @@ def summarise(metrics: pd.DataFrame, truths: Mapping[int, Mapping[str, Any] | No
             "note": skip["note"],
         })
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    rank = table["model"].map(model_rank)
-    table = table.assign(_rank=rank).sort_values(["_rank", "model", "n"], kind="stable")
-    return table.drop(columns="_rank").reset_index(drop=True)
+    return in_model_order(table, "model", "n")
 
 
 def summarise_models(tables: Iterable[Path | str], truth_files: Iterable[Path | str],
@@ -243,16 +242,13 @@ def choose_models(metrics: pd.DataFrame) -> pd.DataFrame:
 def submit_probabilities(probabilities_file: Path | str, labels_file: Path | str, out: Path | str) -> None:
     """Copy the chosen repeat's hidden probabilities to ``out`` (``y_probability_{n}.npy``),
     checked against the submitted labels: label 1 exactly where the probability exceeds 0.5."""
-    probabilities = np.load(probabilities_file, allow_pickle=False)
-    labels = np.load(labels_file, allow_pickle=False)
-    if probabilities.shape != labels.shape or not np.all((probabilities >= 0) & (probabilities <= 1)):
-        raise DataError(f"{probabilities_file}: expected {labels.shape[0]} probabilities in [0, 1] (one per "
-                        f"label of {labels_file}), found shape {probabilities.shape}")
+    labels = read_npy(labels_file)
+    probabilities = read_probabilities(probabilities_file, len(labels), f"one per label of {labels_file}")
     disagree = int(np.count_nonzero((probabilities > 0.5) != (labels == 1)))
     if disagree:
         raise DataError(f"{probabilities_file}: {disagree} rows where the probability and the label of "
                         f"{labels_file} disagree")
-    write_npy(out, probabilities.astype(np.float64))
+    write_npy(out, probabilities)
 
 
 def choose_hidden_labels(tables: Iterable[Path | str], hidden_template: str,
