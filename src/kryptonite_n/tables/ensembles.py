@@ -114,13 +114,13 @@ def ensemble_table(prediction_files: Iterable[Path | str], probability_files: It
     for (model, n), kinds in grouped.items():
         if n not in truths:
             raise DataError(f"no true hidden labels for n = {n}: the ensembles need them")
-        repeats, rows = sorted(kinds["labels"]), len(truths[n])
-        labels = np.stack([read_vector(kinds["labels"][r], rows, "labels (the hidden rows)")
+        repeats, hidden_rows = sorted(kinds["labels"]), len(truths[n])
+        labels = np.stack([read_vector(kinds["labels"][r], hidden_rows, "labels (the hidden rows)")
                            for r in repeats])
         probabilities = None
         if "probabilities" in kinds:
-            probabilities = np.stack([read_probabilities(kinds["probabilities"][r], rows, "the hidden rows")
-                                      for r in repeats])
+            probabilities = np.stack([read_probabilities(kinds["probabilities"][r], hidden_rows,
+                                                         "the hidden rows") for r in repeats])
         rows += ensemble_rows(model, n, labels, probabilities, truths[n], sizes)
     if not rows:
         return pd.DataFrame(columns=ENSEMBLE_COLUMNS)
