@@ -103,7 +103,9 @@ def test_ensemble_table_reads_each_repeats_files(tmp_path):
     from kryptonite_n.tables.ensembles import ensemble_table
 
     truth = np.array([0, 1, 1, 0, 1, 0])
-    np.save(tmp_path / "hidden-kryptonite-9-y.npy", truth)
+    truth_file = tmp_path / "data" / "n9" / "hidden-kryptonite-9-y.npy"
+    truth_file.parent.mkdir(parents=True)
+    np.save(truth_file, truth)
     predictions, probabilities = [], []
     for repeat, wrong in enumerate((0, 2, 4)):  # each member wrong on one row of its own
         folder = tmp_path / "models" / "mlp" / "n9" / f"repeat{repeat}"
@@ -114,11 +116,11 @@ def test_ensemble_table_reads_each_repeats_files(tmp_path):
         np.save(folder / "hidden_probabilities.npy", np.where(labels == 1, 0.8, 0.2))
         predictions.append(folder / "hidden_predictions.npy")
         probabilities.append(folder / "hidden_probabilities.npy")
-    table = ensemble_table(predictions, probabilities, [tmp_path / "hidden-kryptonite-9-y.npy"])
+    table = ensemble_table(predictions, probabilities, [truth_file])
     full = table[table["members"] == 3].iloc[0]
     assert full["rows"] == 6 and full["member_acc"] == pytest.approx(5 / 6)
     assert full["vote_acc"] == 1.0 and full["probability_acc"] == 1.0
     np.save(probabilities[1], np.full(6, 1.5))
     out_of_range = r"repeat1/hidden_probabilities\.npy: probabilities must lie in \[0, 1\]"
     with pytest.raises(Exception, match=out_of_range):
-        ensemble_table(predictions, probabilities, [tmp_path / "hidden-kryptonite-9-y.npy"])
+        ensemble_table(predictions, probabilities, [truth_file])
